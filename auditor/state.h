@@ -1,0 +1,43 @@
+/* The state directory of scheduled polls.
+ *
+ * Layout of DIR:
+ *   snapshot-YYYYMMDDTHHMMSSZ.json   one file per successful poll (a "-N"
+ *                                    suffix keeps two polls of one second apart)
+ *   latest                           the file name of the newest snapshot,
+ *                                    one line, replaced atomically
+ *   lock                             held with flock() while a poll runs
+ * Nothing in DIR is written unless a poll completed. */
+#ifndef DELEGAUDIT_STATE_H
+#define DELEGAUDIT_STATE_H
+
+#include "auditor/error.h"
+#include "auditor/model.h"
+
+struct da_state;
+
+/* Opens DIR, creating it with mode 0700 when it does not exist, and takes
+ * the lock without waiting. A lock held by another process is
+ * DA_ERR_LOCAL with a message that says a poll is already running. */
+int da_state_open(const char *dir, struct da_state **out, struct da_error *err);
+
+/* Loads the snapshot that `latest` names. With no `latest` file, *out is
+ * NULL and the return is 0 (the first poll). A `latest` that names a
+ * missing file, or a snapshot that fails validation, is DA_ERR_LOCAL and
+ * names the file. *path_out (optional) receives the snapshot's path. */
+int da_state_load_latest(struct da_state *state, struct da_snapshot **out, char **path_out,
+                         struct da_error *err);
+
+/* Writes the snapshot as a new file, points `latest` at it, then deletes
+ * the oldest snapshot files so that at most `keep` remain (0 keeps all).
+ * The file that `latest` named before is never deleted by this call's
+ * pruning unless more than `keep` newer files exist. *path_out (optional)
+ * receives the new file's path. */
+int da_state_save(struct da_state *state, const struct da_snapshot *snapshot, unsigned keep,
+                  char **path_out, struct da_error *err);
+
+const char *da_state_path(const struct da_state *state);
+
+/* Releases the lock and frees the handle. */
+void da_state_close(struct da_state *state);
+
+#endif
