@@ -1,1 +1,486 @@
-/* placeholder: being written */
+#include "auditor/cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auditor/config.h"
+#include "auditor/diff.h"
+#include "auditor/error.h"
+#include "auditor/findings.h"
+#include "auditor/password.h"
+#include "auditor/poll.h"
+#include "auditor/snapshot.h"
+#include "auditor/state.h"
+#include "reports/report.h"
+
+static const char usage_text[] =
+    "Usage: delegaudit COMMAND [OPTIONS]\n"
+    "\n"
+    "Audits Kerberos delegation settings in Active Directory and flags accounts that\n"
+    "can delegate to the krbtgt service.\n"
+    "\n"
+    "Commands:\n"
+    "  poll            read every account with a delegation setting from one domain\n"
+    "                  controller, compare with the last snapshot, report findings\n"
+    "  diff OLD NEW    compare two snapshot files\n"
+    "  help            show this help\n"
+    "  version         show the version\n"
+    "\n"
+    "Connection (poll):\n"
+    "  -H URI                 domain controller, ldaps://HOST or ldap://HOST\n"
+    "  -b BASE                search base (default: the defaultNamingContext)\n"
+    "  -Y GSSAPI              SASL GSSAPI bind with the Kerberos credential cache in\n"
+    "                         KRB5CCNAME (the default)\n"
+    "  -x                     simple bind; only over ldaps:// or with -Z\n"
+    "  -D BINDDN              bind DN or user principal name for -x\n"
+    "  -y FILE                read the bind password from FILE (one trailing newline\n"
+    "                         is ignored)\n"
+    "  -W                     prompt for the bind password\n"
+    "                         (or set DELEGAUDIT_PASSWORD in the environment)\n"
+    "  -Z                     StartTLS on ldap:// before binding; failure is an error\n"
+    "  --ca-file FILE         trust the CA certificates in this PEM file\n"
+    "  --connect-timeout SEC  maximum seconds for connecting (default 10)\n"
+    "  --timeout SEC          maximum seconds to wait for each response (default 120)\n"
+    "  --page-size N          entries per paged-results page (default 1000)\n"
+    "  --range-size N         request multi-valued attributes N values at a time\n"
+    "                         (default 0: as many as the server returns)\n"
+    "\n"
+    "Snapshots and output:\n"
+    "  --state DIR            keep snapshots in DIR and compare with the latest;\n"
+    "                         without it nothing is saved\n"
+    "  --keep N               snapshots kept in DIR (default 30, 0 keeps all)\n"
+    "  --json                 write one JSON document instead of text\n"
+    "  --no-progress          no progress line on a terminal\n"
+    "  --config FILE          read settings from FILE (\"name = value\" lines, names as\n"
+    "                         the long options: uri, base, binddn, password-file,\n"
+    "                         simple-bind, starttls, ca-file, state, keep, ...);\n"
+    "                         command-line options take precedence\n"
+    "  -v, --verbose          log connections and searches to stderr\n"
+    "\n"
+    "Exit status: 0 clean, 1 findings or changes, 2 usage error,\n"
+    "3 directory error (nothing saved), 4 local file or state error (nothing saved).\n";
+
+enum long_only_option {
+    OPTION_CA_FILE = 256,
+    OPTION_CONNECT_TIMEOUT,
+    OPTION_TIMEOUT,
+    OPTION_PAGE_SIZE,
+    OPTION_RANGE_SIZE,
+    OPTION_STATE,
+    OPTION_KEEP,
+    OPTION_JSON,
+    OPTION_NO_PROGRESS,
+    OPTION_CONFIG,
+};
+
+static const char short_options[] = "H:b:D:y:Y:xWZw:vh";
+
+static const struct option long_options[] = {
+    {"uri", required_argument, NULL, 'H'},
+    {"base", required_argument, NULL, 'b'},
+    {"binddn", required_argument, NULL, 'D'},
+    {"password-file", required_argument, NULL, 'y'},
+    {"mech", required_argument, NULL, 'Y'},
+    {"simple-bind", no_argument, NULL, 'x'},
+    {"prompt-password", no_argument, NULL, 'W'},
+    {"starttls", no_argument, NULL, 'Z'},
+    {"ca-file", required_argument, NULL, OPTION_CA_FILE},
+    {"connect-timeout", required_argument, NULL, OPTION_CONNECT_TIMEOUT},
+    {"timeout", required_argument, NULL, OPTION_TIMEOUT},
+    {"page-size", required_argument, NULL, OPTION_PAGE_SIZE},
+    {"range-size", required_argument, NULL, OPTION_RANGE_SIZE},
+    {"state", required_argument, NULL, OPTION_STATE},
+    {"keep", required_argument, NULL, OPTION_KEEP},
+    {"json", no_argument, NULL, OPTION_JSON},
+    {"no-progress", no_argument, NULL, OPTION_NO_PROGRESS},
+    {"config", required_argument, NULL, OPTION_CONFIG},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Maps an option to its setting name, shared with the configuration file. */
+static const char *setting_name(int option)
+{
+    switch (option) {
+    case 'H': return "uri";
+    case 'b': return "base";
+    case 'D': return "binddn";
+    case 'y': return "password-file";
+    case 'Y': return "mech";
+    case OPTION_CA_FILE: return "ca-file";
+    case OPTION_CONNECT_TIMEOUT: return "connect-timeout";
+    case OPTION_TIMEOUT: return "timeout";
+    case OPTION_PAGE_SIZE: return "page-size";
+    case OPTION_RANGE_SIZE: return "range-size";
+    case OPTION_STATE: return "state";
+    case OPTION_KEEP: return "keep";
+    default: return NULL;
+    }
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("delegaudit: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nRun \"delegaudit help\" for the options.\n", stderr);
+    return DA_ERR_USAGE;
+}
+
+/* Parses the options of a command into settings: the configuration file
+ * first, then the other options over it. *first_operand receives the
+ * index of the first non-option argument. */
+static int parse_options(int argc, char **argv, struct da_settings *settings, int *first_operand)
+{
+    struct da_error err = {0};
+    char origin[64];
+    int option;
+
+    /* Pass one: only --config, so that options given later override it. */
+    opterr = 0;
+    optind = 0;
+    while ((option = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+        if (option == OPTION_CONFIG && da_settings_load_file(settings, optarg, &err) != 0) {
+            fprintf(stderr, "delegaudit: %s\n", err.message);
+            return err.status;
+        }
+    }
+
+    opterr = 1;
+    optind = 0;
+    while ((option = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+        const char *name = setting_name(option);
+
+        if (name != NULL) {
+            snprintf(origin, sizeof(origin), "option %s",
+                     option < 256 ? (char[]){'-', (char)option, '\0'} : name);
+            if (da_settings_set(settings, name, optarg, origin, &err) != 0) {
+                fprintf(stderr, "delegaudit: %s\n", err.message);
+                return err.status;
+            }
+            continue;
+        }
+
+        switch (option) {
+        case 'x':
+            settings->simple_bind = true;
+            break;
+        case 'W':
+            settings->prompt_password = true;
+            break;
+        case 'Z':
+            settings->starttls = true;
+            break;
+        case OPTION_JSON:
+            settings->json = true;
+            break;
+        case OPTION_NO_PROGRESS:
+            settings->no_progress = true;
+            break;
+        case OPTION_CONFIG:
+            break;
+        case 'v':
+            settings->verbose++;
+            break;
+        case 'w':
+            return usage_error("-w is not supported, because a password on the command line "
+                               "is visible to every user in the process list: use -y FILE, "
+                               "-W or the DELEGAUDIT_PASSWORD environment variable");
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(DA_OK);
+        default:
+            return usage_error("invalid option");
+        }
+    }
+
+    *first_operand = optind;
+    return 0;
+}
+
+/* Obtains the simple-bind password: -y FILE, then DELEGAUDIT_PASSWORD,
+ * then a prompt (with -W, or when standard input is a terminal). */
+static int obtain_password(const struct da_settings *settings, char **password)
+{
+    struct da_error err = {0};
+    const char *environment = getenv(DA_PASSWORD_ENVIRONMENT);
+    int rc = 0;
+
+    if (settings->password_file != NULL)
+        rc = da_password_read_file(settings->password_file, password, &err);
+    else if (environment != NULL && environment[0] != '\0' && !settings->prompt_password)
+        *password = strdup(environment);
+    else if (settings->prompt_password || isatty(STDIN_FILENO))
+        rc = da_password_prompt(settings->bind_dn, password, &err);
+    else
+        rc = da_error_set(&err, DA_ERR_USAGE,
+                          "no password for the simple bind as %s: give it with -y FILE, the "
+                          "%s environment variable, or -W on a terminal",
+                          settings->bind_dn, DA_PASSWORD_ENVIRONMENT);
+
+    if (rc == 0 && *password == NULL)
+        rc = da_error_set(&err, DA_ERR_LOCAL, "out of memory");
+    if (rc != 0)
+        fprintf(stderr, "delegaudit: %s\n", err.message);
+    return rc;
+}
+
+static int render(const struct da_settings *settings, const struct da_report *report)
+{
+    int rc = settings->json ? da_report_write_json(stdout, report)
+                            : da_report_write_text(stdout, report);
+
+    if (rc != 0 || fflush(stdout) != 0) {
+        fprintf(stderr, "delegaudit: writing the report to standard output failed\n");
+        return DA_ERR_LOCAL;
+    }
+    return 0;
+}
+
+static int outcome(const struct da_findings *findings, const struct da_diff *diff)
+{
+    if (findings->count > 0 || (diff != NULL && diff->count > 0))
+        return DA_FINDINGS;
+    return DA_OK;
+}
+
+static int command_poll(int argc, char **argv)
+{
+    struct da_settings settings;
+    struct da_poll_options options = {0};
+    struct da_poll_stats stats = {0};
+    struct da_findings findings = {0};
+    struct da_diff diff = {0};
+    struct da_error err = {0};
+    struct da_state *state = NULL;
+    struct da_snapshot *previous = NULL;
+    struct da_snapshot *current = NULL;
+    struct da_conn *conn = NULL;
+    char *previous_path = NULL;
+    char *current_path = NULL;
+    char *password = NULL;
+    bool have_diff = false;
+    int first_operand = 0;
+    int rc;
+
+    da_settings_init(&settings);
+    rc = parse_options(argc, argv, &settings, &first_operand);
+    if (rc != 0)
+        goto out;
+    if (first_operand < argc) {
+        rc = usage_error("poll takes no operands, but \"%s\" was given", argv[first_operand]);
+        goto out;
+    }
+    if (settings.uri == NULL) {
+        rc = usage_error("no domain controller given: pass -H ldaps://DC-HOST-NAME or set "
+                         "uri in the configuration file");
+        goto out;
+    }
+    if (settings.simple_bind && settings.bind_dn == NULL) {
+        rc = usage_error("-x needs a bind DN: pass -D \"CN=...\" or -D user@example.com");
+        goto out;
+    }
+
+    /* Lock and read the baseline before touching the network, so that a
+     * corrupt state directory fails fast and nothing is overwritten. */
+    if (settings.state_dir != NULL) {
+        rc = da_state_open(settings.state_dir, &state, &err);
+        if (rc == 0)
+            rc = da_state_load_latest(state, &previous, &previous_path, &err);
+        if (rc != 0) {
+            fprintf(stderr, "delegaudit: %s\n", err.message);
+            goto out;
+        }
+    }
+
+    if (settings.simple_bind) {
+        rc = obtain_password(&settings, &password);
+        if (rc != 0)
+            goto out;
+    }
+
+    options.connection = (struct da_conn_options){
+        .uri = settings.uri,
+        .ca_file = settings.ca_file,
+        .starttls = settings.starttls,
+        .connect_timeout = settings.connect_timeout,
+        .operation_timeout = settings.operation_timeout,
+        .bind_method = settings.simple_bind ? DA_BIND_SIMPLE : DA_BIND_SASL_GSSAPI,
+        .bind_dn = settings.bind_dn,
+        .password = password,
+        .verbose = settings.verbose,
+    };
+    options.base = settings.base;
+    options.page_size = settings.page_size;
+    options.range_size = settings.range_size;
+    options.progress = !settings.no_progress && !settings.verbose && isatty(STDERR_FILENO);
+
+    rc = da_poll_run(&options, &conn, &current, &stats, &err);
+    da_password_free(password);
+    password = NULL;
+    if (rc != 0) {
+        fprintf(stderr, "delegaudit: %s\n", err.message);
+        if (state != NULL)
+            fprintf(stderr, "delegaudit: no snapshot was saved; the previous one is unchanged\n");
+        goto out;
+    }
+
+    if (da_findings_compute(current, &findings) != 0) {
+        rc = da_error_set(&err, DA_ERR_LOCAL, "out of memory computing the findings");
+        fprintf(stderr, "delegaudit: %s\n", err.message);
+        goto out;
+    }
+    if (previous != NULL) {
+        if (da_diff_compute(previous, current, &diff) != 0) {
+            rc = DA_ERR_LOCAL;
+            fprintf(stderr, "delegaudit: out of memory computing the differences\n");
+            goto out;
+        }
+        have_diff = true;
+        da_poll_resolve_presence(conn, &diff);
+    }
+    da_conn_close(conn);
+    conn = NULL;
+
+    if (state != NULL) {
+        rc = da_state_save(state, current, settings.keep, &current_path, &err);
+        if (rc != 0) {
+            fprintf(stderr, "delegaudit: %s\n", err.message);
+            goto out;
+        }
+    }
+
+    struct da_report report = {
+        .command = "poll",
+        .current = current,
+        .previous = previous,
+        .current_path = current_path,
+        .previous_path = previous_path,
+        .findings = &findings,
+        .diff = have_diff ? &diff : NULL,
+        .stats = &stats,
+    };
+    rc = render(&settings, &report);
+    if (rc == 0)
+        rc = outcome(&findings, have_diff ? &diff : NULL);
+
+out:
+    da_password_free(password);
+    da_conn_close(conn);
+    da_findings_clear(&findings);
+    da_diff_clear(&diff);
+    da_snapshot_free(current);
+    da_snapshot_free(previous);
+    free(current_path);
+    free(previous_path);
+    da_state_close(state);
+    da_settings_clear(&settings);
+    return rc;
+}
+
+static int command_diff(int argc, char **argv)
+{
+    struct da_settings settings;
+    struct da_findings findings = {0};
+    struct da_diff diff = {0};
+    struct da_error err = {0};
+    struct da_snapshot *before = NULL;
+    struct da_snapshot *after = NULL;
+    int first_operand = 0;
+    int rc;
+
+    da_settings_init(&settings);
+    rc = parse_options(argc, argv, &settings, &first_operand);
+    if (rc != 0)
+        goto out;
+    if (argc - first_operand != 2) {
+        rc = usage_error("diff takes two snapshot files: delegaudit diff OLD.json NEW.json");
+        goto out;
+    }
+
+    rc = da_snapshot_read_file(argv[first_operand], &before, &err);
+    if (rc == 0)
+        rc = da_snapshot_read_file(argv[first_operand + 1], &after, &err);
+    if (rc != 0) {
+        fprintf(stderr, "delegaudit: %s\n", err.message);
+        goto out;
+    }
+
+    if (da_findings_compute(after, &findings) != 0 || da_diff_compute(before, after, &diff) != 0) {
+        rc = DA_ERR_LOCAL;
+        fprintf(stderr, "delegaudit: out of memory comparing the snapshots\n");
+        goto out;
+    }
+
+    struct da_report report = {
+        .command = "diff",
+        .current = after,
+        .previous = before,
+        .current_path = argv[first_operand + 1],
+        .previous_path = argv[first_operand],
+        .findings = &findings,
+        .diff = &diff,
+        .stats = NULL,
+    };
+    rc = render(&settings, &report);
+    if (rc == 0)
+        rc = outcome(&findings, &diff);
+
+out:
+    da_findings_clear(&findings);
+    da_diff_clear(&diff);
+    da_snapshot_free(before);
+    da_snapshot_free(after);
+    da_settings_clear(&settings);
+    return rc;
+}
+
+static int command_help(int argc, char **argv)
+{
+    fputs(usage_text, stdout);
+    return DA_OK;
+}
+
+static int command_version(int argc, char **argv)
+{
+    printf("delegaudit %s\n", DELEGAUDIT_VERSION);
+    return DA_OK;
+}
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"poll", command_poll},
+    {"diff", command_diff},
+    {"help", command_help},
+    {"--help", command_help},
+    {"-h", command_help},
+    {"version", command_version},
+    {"--version", command_version},
+};
+
+int da_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return DA_ERR_USAGE;
+    }
+
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+
+    return usage_error("unknown command \"%s\"", argv[1]);
+}

@@ -11,6 +11,7 @@ int da_error_set(struct da_error *err, enum da_status status, const char *fmt, .
         return status;
 
     err->status = status;
+    err->code = 0;
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
     va_end(ap);
@@ -50,5 +51,6 @@ void da_error_clear(struct da_error *err)
     if (err == NULL)
         return;
     err->status = DA_OK;
+    err->code = 0;
     err->message[0] = '\0';
 }

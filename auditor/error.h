@@ -23,6 +23,7 @@ enum da_status {
 
 struct da_error {
     enum da_status status;
+    int code; /* the LDAP result code of a directory error, else 0 */
     char message[DA_ERROR_MESSAGE_MAX];
 };
 
