@@ -30,12 +30,15 @@ struct da_account_change {
     const struct da_account *after;  /* borrowed; NULL for DA_CHANGE_LOST */
     bool moved;                      /* DN differs: renamed or moved */
     bool sam_account_name_changed;
+    bool sid_changed;                /* objectSid differs: moved between domains */
+    bool kind_changed;               /* the account kind (object class) differs */
     bool protocol_transition_changed;
     bool unconstrained_changed;
     bool user_account_control_changed;
     bool allowed_to_act_changed;     /* presence or trustee SIDs differ */
     /* Values of msDS-AllowedToDelegateTo, compared exactly. For GAINED all
-     * values are added, for LOST all are removed. */
+     * values are added, for LOST all are removed. A value repeated in the
+     * attribute is listed once. */
     struct da_strv targets_added;
     struct da_strv targets_removed;
     struct da_strv allowed_to_act_added;   /* trustee SIDs */

@@ -14,7 +14,9 @@
  *    (host, port, service name, "@REALM", a trailing dot); or
  *  - it equals, ignoring case, a servicePrincipalName registered on one of
  *    the krbtgt accounts (for example "kadmin/changepw"), also when either
- *    side carries an "@REALM" suffix or a trailing dot on the host. */
+ *    side carries an "@REALM" suffix or a trailing dot on the host; or
+ *  - without its "@REALM", it equals the sAMAccountName of one of the
+ *    krbtgt accounts, ignoring case (for example "krbtgt_8245"). */
 bool da_target_is_krbtgt(const char *target, const struct da_krbtgt *krbtgts, size_t count);
 
 #endif
