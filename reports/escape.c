@@ -134,7 +134,10 @@ char *da_escape_text(const char *value)
 
         if (code_point < 0x20 || code_point == 0x7f) {
             out = write_byte_escape(out, (unsigned char)code_point);
-        } else if (code_point == '\\') {
+        } else if (code_point == '\\' && (in[1] == 'x' || in[1] == 'u')) {
+            /* Only a backslash that could start one of our escapes is
+             * doubled, so DNs ("CN=Smith\, Ann") and NT names
+             * ("CONTOSO\svc") print as the directory returns them. */
             *out++ = '\\';
             *out++ = '\\';
         } else if (needs_unicode_escape(code_point)) {

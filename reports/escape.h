@@ -6,7 +6,8 @@
 
 /* Returns a newly allocated copy of value in which C0 and C1 control
  * characters, DEL and bytes that are not valid UTF-8 are written as \xNN
- * (a C1 character as \u0080 .. \u009f), and a backslash as "\\". Valid
+ * (a C1 character as \u0080 .. \u009f), and a backslash followed by 'x' or
+ * 'u' as "\\", so that such text cannot pass for an escape. Valid
  * printable UTF-8, non-ASCII letters included, is kept. Returns NULL when
  * memory runs out. NULL value gives "-".
  *

@@ -200,6 +200,13 @@ static cJSON *create_previous_dn(const struct da_account_change *change)
     return create_string_or_null(change->before->dn);
 }
 
+static cJSON *create_previous_sam_account_name(const struct da_account_change *change)
+{
+    if (!change->sam_account_name_changed || change->before == NULL)
+        return cJSON_CreateNull();
+    return create_string_or_null(change->before->sam_account_name);
+}
+
 static cJSON *create_presence(const struct da_account_change *change)
 {
     if (change->type != DA_CHANGE_LOST)
@@ -229,6 +236,9 @@ static cJSON *create_change(const struct da_account_change *change)
         !add_item(object, "moved", cJSON_CreateBool(change->moved)) ||
         !add_item(object, "sam_account_name_changed",
                   cJSON_CreateBool(change->sam_account_name_changed)) ||
+        !add_item(object, "previous_sam_account_name", create_previous_sam_account_name(change)) ||
+        !add_item(object, "sid_changed", cJSON_CreateBool(change->sid_changed)) ||
+        !add_item(object, "kind_changed", cJSON_CreateBool(change->kind_changed)) ||
         !add_item(object, "protocol_transition_changed",
                   cJSON_CreateBool(change->protocol_transition_changed)) ||
         !add_item(object, "protocol_transition", create_protocol_transition(after)) ||

@@ -50,7 +50,9 @@ int da_report_write_text(FILE *out, const struct da_report *report);
  * is "guid" followed by the members of da_account_to_json. Each change is
  * { "type", "guid", "dn" (the new DN, or the last one for "lost"),
  *   "previous_dn" (null unless "moved"), "sam_account_name", "kind",
- *   "moved", "sam_account_name_changed", "protocol_transition_changed",
+ *   "moved", "sam_account_name_changed", "previous_sam_account_name"
+ *   (null unless it changed), "sid_changed", "kind_changed",
+ *   "protocol_transition_changed",
  *   "protocol_transition" (new value, null for "lost"),
  *   "unconstrained_changed", "user_account_control_changed",
  *   "user_account_control_before" (null for "gained"),
