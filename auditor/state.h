@@ -5,7 +5,8 @@
  *                                    suffix keeps two polls of one second apart)
  *   latest                           the file name of the newest snapshot,
  *                                    one line, replaced atomically
- *   lock                             held with flock() while a poll runs
+ *   lock                             held with flock() while a poll runs;
+ *                                    contains the holder's pid for messages
  * Nothing in DIR is written unless a poll completed. */
 #ifndef DELEGAUDIT_STATE_H
 #define DELEGAUDIT_STATE_H
@@ -31,7 +32,13 @@ int da_state_load_latest(struct da_state *state, struct da_snapshot **out, char 
  * the oldest snapshot files so that at most `keep` remain (0 keeps all).
  * The file that `latest` named before is never deleted by this call's
  * pruning unless more than `keep` newer files exist. *path_out (optional)
- * receives the new file's path. */
+ * receives the new file's path.
+ * Files are ordered by the poll time in their names, then by the "-N"
+ * suffix as a number; the file just written is always kept. A pruning
+ * failure is printed to stderr as a warning and the return is still 0,
+ * because the new snapshot is saved by then. After a failed
+ * da_state_load_latest on the same handle, the call writes nothing and
+ * returns DA_ERR_LOCAL, so the files that failed to load stay unchanged. */
 int da_state_save(struct da_state *state, const struct da_snapshot *snapshot, unsigned keep,
                   char **path_out, struct da_error *err);
 

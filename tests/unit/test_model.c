@@ -271,8 +271,8 @@ static void snapshot_sort_rejects_duplicate(void **state)
 static void kind_name_round_trip(void **state)
 {
     static const enum da_account_kind kinds[] = {
-        DA_KIND_USER, DA_KIND_COMPUTER, DA_KIND_GMSA, DA_KIND_MSA, DA_KIND_INETORGPERSON,
-        DA_KIND_OTHER,
+        DA_KIND_USER, DA_KIND_COMPUTER,      DA_KIND_GMSA,
+        DA_KIND_MSA,  DA_KIND_INETORGPERSON, DA_KIND_OTHER,
     };
 
     (void)state;

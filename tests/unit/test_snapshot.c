@@ -204,7 +204,10 @@ static struct da_snapshot *build_rich_snapshot(void)
 
     add_account(snapshot, "ffffffff-ffff-4fff-bfff-ffffffffffff", DA_KIND_USER,
                 /* "Ünïcødé 用户" in UTF-8, split where a letter follows an escape. */
-                "CN=Smith\\, John \"JS\",OU=\xc3\x9c" "n\xc3\xaf" "c\xc3\xb8" "d\xc3\xa9 "
+                "CN=Smith\\, John \"JS\",OU=\xc3\x9c"
+                "n\xc3\xaf"
+                "c\xc3\xb8"
+                "d\xc3\xa9 "
                 "\xe7\x94\xa8\xe6\x88\xb7,DC=example,DC=test",
                 "S-1-5-21-1111111111-2222222222-3333333333-1104",
                 "tab\there\nnew line\x01\x1f\x7f \\end\\", DA_UAC_TRUSTED_FOR_DELEGATION, 0);
@@ -215,14 +218,13 @@ static struct da_snapshot *build_rich_snapshot(void)
     append(&account->service_principal_names, "emoji \xf0\x9f\x99\x82");
 
     add_account(snapshot, GUID_B, DA_KIND_COMPUTER, "CN=WEB01,OU=Servers,DC=example,DC=test",
-                "S-1-5-21-1111111111-2222222222-3333333333-1105", "WEB01$",
-                0xffffffffu, MAX_USN);
+                "S-1-5-21-1111111111-2222222222-3333333333-1105", "WEB01$", 0xffffffffu, MAX_USN);
     account = &snapshot->accounts[snapshot->account_count - 1];
     append(&account->allowed_to_delegate_to, "cifs/fs01.example.test");
     append(&account->allowed_to_delegate_to, "cifs/FS01");
 
-    add_account(snapshot, GUID_A, DA_KIND_GMSA, "CN=svc-app,CN=Managed Service Accounts,DC=x",
-                NULL, NULL, DA_UAC_TRUSTED_TO_AUTH_FOR_DELEGATION, 1);
+    add_account(snapshot, GUID_A, DA_KIND_GMSA, "CN=svc-app,CN=Managed Service Accounts,DC=x", NULL,
+                NULL, DA_UAC_TRUSTED_TO_AUTH_FOR_DELEGATION, 1);
     account = &snapshot->accounts[snapshot->account_count - 1];
     free(account->when_changed);
     account->when_changed = copy("");
@@ -241,8 +243,8 @@ static struct da_snapshot *build_rich_snapshot(void)
     /* The attribute is present but its descriptor held no allow entry. */
     account->has_allowed_to_act = true;
 
-    add_account(snapshot, "80000000-0000-4000-8000-000000000000", DA_KIND_OTHER,
-                "CN=other,DC=x", "S-1-5-21-1-2-3-1400", "other", DA_UAC_NOT_DELEGATED, 44);
+    add_account(snapshot, "80000000-0000-4000-8000-000000000000", DA_KIND_OTHER, "CN=other,DC=x",
+                "S-1-5-21-1-2-3-1400", "other", DA_UAC_NOT_DELEGATED, 44);
     return snapshot;
 }
 
@@ -378,8 +380,19 @@ static void round_trip_null_optionals(void **state)
     cJSON *account = NULL;
 
     (void)state;
+    /* Every string a poll can leave NULL when an attribute is missing. */
     free(original->poll.domain_sid);
     original->poll.domain_sid = NULL;
+    free(original->poll.dc_host);
+    original->poll.dc_host = NULL;
+    free(original->poll.invocation_id);
+    original->poll.invocation_id = NULL;
+    free(original->krbtgts[1].sid);
+    original->krbtgts[1].sid = NULL;
+    free(original->krbtgts[1].sam_account_name);
+    original->krbtgts[1].sam_account_name = NULL;
+    free(original->accounts[0].when_changed);
+    original->accounts[0].when_changed = NULL;
 
     json = da_snapshot_to_json(original);
     assert_non_null(json);
@@ -431,12 +444,17 @@ static void omitted_optionals_read_as_null(void **state)
     account = account_member(json, GUID_B);
     cJSON_DeleteItemFromObjectCaseSensitive(account, "sid");
     cJSON_DeleteItemFromObjectCaseSensitive(account, "sam_account_name");
+    cJSON_DeleteItemFromObjectCaseSensitive(account, "when_changed");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(json, "poll"),
+                                            "dc_host");
     cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(json, "poll"),
                                             "domain_sid");
 
     assert_int_equal(da_snapshot_from_json(json, &snapshot, &err), 0);
     assert_null(da_snapshot_find(snapshot, GUID_B)->sid);
     assert_null(da_snapshot_find(snapshot, GUID_B)->sam_account_name);
+    assert_null(da_snapshot_find(snapshot, GUID_B)->when_changed);
+    assert_null(snapshot->poll.dc_host);
     assert_null(snapshot->poll.domain_sid);
     da_snapshot_free(snapshot);
     cJSON_Delete(json);
@@ -531,8 +549,8 @@ static void wrong_member_types_name_path(void **state)
 
     json = da_snapshot_to_json(original);
     krbtgts = cJSON_GetObjectItemCaseSensitive(json, "krbtgt_accounts");
-    spns = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(krbtgts, 0),
-                                            "service_principal_names");
+    spns =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(krbtgts, 0), "service_principal_names");
     cJSON_AddItemToArray(spns, cJSON_CreateNumber(5));
     assert_document_rejected(json,
                              "krbtgt_accounts[0].service_principal_names[1]: expected a string");
@@ -547,8 +565,7 @@ static void wrong_member_types_name_path(void **state)
     json = da_snapshot_to_json(original);
     cJSON_ReplaceItemInObjectCaseSensitive(account_member(json, GUID_A), "allowed_to_act",
                                            cJSON_CreateString("S-1-1-0"));
-    assert_document_rejected(json,
-                             "accounts[\"" GUID_A "\"].allowed_to_act: expected an array");
+    assert_document_rejected(json, "accounts[\"" GUID_A "\"].allowed_to_act: expected an array");
     cJSON_Delete(json);
 
     json = da_snapshot_to_json(original);
@@ -557,8 +574,20 @@ static void wrong_member_types_name_path(void **state)
     cJSON_Delete(json);
 
     json = da_snapshot_to_json(original);
-    cJSON_DeleteItemFromObjectCaseSensitive(account_member(json, GUID_A), "when_changed");
-    assert_document_rejected(json, "accounts[\"" GUID_A "\"].when_changed: missing member");
+    cJSON_DeleteItemFromObjectCaseSensitive(account_member(json, GUID_A), "kind");
+    assert_document_rejected(json, "accounts[\"" GUID_A "\"].kind: missing member");
+    cJSON_Delete(json);
+
+    json = da_snapshot_to_json(original);
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(json, "poll"), "time");
+    assert_document_rejected(json, "poll.time: missing member");
+    cJSON_Delete(json);
+
+    json = da_snapshot_to_json(original);
+    cJSON_ReplaceItemInObjectCaseSensitive(account_member(json, GUID_A), "when_changed",
+                                           cJSON_CreateNumber(20261204));
+    assert_document_rejected(json,
+                             "accounts[\"" GUID_A "\"].when_changed: expected a string or null");
     cJSON_Delete(json);
 
     json = da_snapshot_to_json(original);
@@ -680,11 +709,12 @@ struct fixture_case {
 static void damaged_fixtures_rejected(void **state)
 {
     static const struct fixture_case cases[] = {
-        {"truncated.json", {"is truncated", "before the JSON document is complete", "byte offset 700"}, true},
+        {"truncated.json",
+         {"is truncated", "before the JSON document is complete", "byte offset 700"},
+         true},
         {"corrupt.json", {"is corrupt", "invalid JSON at line 19", "byte offset"}, true},
         {"trailing_garbage.json", {"unexpected data after the JSON document", "line 55"}, true},
-        {"newer_version.json", {"format_version 2 is newer", "newer delegaudit", "upgrade"},
-         false},
+        {"newer_version.json", {"format_version 2 is newer", "newer delegaudit", "upgrade"}, false},
         {"wrong_format.json",
          {"\"someone-elses-snapshot\"", "expected \"delegaudit-snapshot\"",
           "not a delegaudit snapshot"},
@@ -724,6 +754,33 @@ static void damaged_fixtures_rejected(void **state)
             assert_null(strstr(err.message, "new baseline"));
         free(path);
     }
+}
+
+static void every_prefix_reads_as_truncated(void **state)
+{
+    const char *dir = *state;
+    char *path = path_in(dir, "prefix.json");
+    char *valid = NULL;
+    size_t length = 0;
+
+    valid = read_text(FIXTURE_DIR "/valid_v1.json", &length);
+    /* The last byte is the final newline, without which the file is still
+     * complete, so stop one short of it. */
+    for (size_t cut = 1; cut + 1 < length; cut++) {
+        struct da_snapshot *snapshot = NULL;
+        struct da_error err = {0};
+        FILE *file = fopen(path, "wb");
+
+        assert_non_null(file);
+        assert_int_equal(fwrite(valid, 1, cut, file), cut);
+        assert_int_equal(fclose(file), 0);
+
+        assert_int_equal(da_snapshot_read_file(path, &snapshot, &err), DA_ERR_LOCAL);
+        if (strstr(err.message, "is truncated") == NULL)
+            fail_msg("cut at %zu: %s", cut, err.message);
+    }
+    free(valid);
+    free(path);
 }
 
 static void missing_file_rejected(void **state)
@@ -976,24 +1033,22 @@ int main(void)
         cmocka_unit_test_setup_teardown(file_round_trip, make_temp_dir, remove_temp_dir),
         cmocka_unit_test(read_valid_fixture),
         cmocka_unit_test(damaged_fixtures_rejected),
+        cmocka_unit_test_setup_teardown(every_prefix_reads_as_truncated, make_temp_dir,
+                                        remove_temp_dir),
         cmocka_unit_test_setup_teardown(missing_file_rejected, make_temp_dir, remove_temp_dir),
-        cmocka_unit_test_setup_teardown(directory_as_file_rejected, make_temp_dir,
-                                        remove_temp_dir),
-        cmocka_unit_test_setup_teardown(file_over_limit_rejected, make_temp_dir,
-                                        remove_temp_dir),
+        cmocka_unit_test_setup_teardown(directory_as_file_rejected, make_temp_dir, remove_temp_dir),
+        cmocka_unit_test_setup_teardown(file_over_limit_rejected, make_temp_dir, remove_temp_dir),
         cmocka_unit_test_setup_teardown(nul_byte_rejected, make_temp_dir, remove_temp_dir),
         cmocka_unit_test_setup_teardown(write_rejects_unreadable_snapshot, make_temp_dir,
                                         remove_temp_dir),
         cmocka_unit_test_setup_teardown(write_into_missing_directory_fails, make_temp_dir,
                                         remove_temp_dir),
-        cmocka_unit_test_setup_teardown(write_over_directory_fails, make_temp_dir,
-                                        remove_temp_dir),
+        cmocka_unit_test_setup_teardown(write_over_directory_fails, make_temp_dir, remove_temp_dir),
         cmocka_unit_test_setup_teardown(write_with_trailing_slash_fails, make_temp_dir,
                                         remove_temp_dir),
         cmocka_unit_test_setup_teardown(failed_temporary_keeps_target, make_temp_dir,
                                         remove_temp_dir),
-        cmocka_unit_test_setup_teardown(failed_write_keeps_target, make_temp_dir,
-                                        remove_temp_dir),
+        cmocka_unit_test_setup_teardown(failed_write_keeps_target, make_temp_dir, remove_temp_dir),
         cmocka_unit_test_setup_teardown(write_relative_path, make_temp_dir, remove_temp_dir),
     };
 

@@ -185,7 +185,7 @@ static char *copy(const char *text)
     return result;
 }
 
-/* A small valid snapshot polled at poll_time; dc_host tells saves apart. */
+/* A small valid snapshot polled at poll_time; dc_host distinguishes saves. */
 static struct da_snapshot *make_snapshot(const char *poll_time, const char *dc_host)
 {
     struct da_snapshot *snapshot = da_snapshot_new();
@@ -220,8 +220,8 @@ static struct da_state *open_state(const char *dir)
     return state;
 }
 
-static void save(struct da_state *state, const char *poll_time, const char *dc_host,
-                 unsigned keep, char **path_out)
+static void save(struct da_state *state, const char *poll_time, const char *dc_host, unsigned keep,
+                 char **path_out)
 {
     struct da_snapshot *snapshot = make_snapshot(poll_time, dc_host);
     struct da_error err = {0};
@@ -419,28 +419,32 @@ static void suffix_skips_foreign_file(void **state)
 {
     struct fixture *fixture = *state;
     struct da_state *handle = open_state(fixture->dir);
-    char *taken = path_in(fixture->dir, "snapshot-20261204T195100Z.json");
+    char *foreign_path = path_in(fixture->dir, "snapshot-20261204T195100Z.json");
     char *text = NULL;
     char *path = NULL;
 
     /* A file that delegaudit did not write must not be replaced. */
-    write_text(taken, "not ours\n");
+    write_text(foreign_path, "not ours\n");
     save(handle, "2026-12-04T19:51:00Z", "dc1", 0, &path);
     assert_non_null(strstr(path, "/snapshot-20261204T195100Z-2.json"));
-    text = read_text(taken);
+    text = read_text(foreign_path);
     assert_string_equal(text, "not ours\n");
 
     free(text);
     free(path);
-    free(taken);
+    free(foreign_path);
     da_state_close(handle);
 }
 
 static void save_rejects_bad_poll_time(void **state)
 {
     static const char *const times[] = {
-        "2026-12-04 19:51:00Z", "2026-12-04T19:51:00", "2026-12-04T19:51:00+01:00",
-        "2026-12-04T19:51Z",    "../../etc/passwd",    "2026-12-04T19:51:00.Z",
+        "2026-12-04 19:51:00Z",
+        "2026-12-04T19:51:00",
+        "2026-12-04T19:51:00+01:00",
+        "2026-12-04T19:51Z",
+        "../../etc/passwd",
+        "2026-12-04T19:51:00.Z",
         "",
     };
     struct fixture *fixture = *state;
@@ -619,7 +623,7 @@ static void corrupt_latest_snapshot_kept(void **state)
     assert_message_contains(&err, saved_path);
     assert_message_contains(&err, "is truncated");
     assert_message_contains(&err, latest_path);
-    assert_message_contains(&err, "move it aside too");
+    assert_message_contains(&err, "aside too, because it names this file");
 
     text = read_text(saved_path);
     assert_string_equal(text, snapshot_before);
@@ -698,7 +702,7 @@ static void latest_with_bad_content_rejected(void **state)
         struct da_error err = {0};
         char *after = NULL;
 
-        print_message("latest = \"%s\"\n", contents[i]);
+        print_message("latest case %zu\n", i);
         write_text(latest_path, contents[i]);
         assert_int_equal(da_state_load_latest(handle, &loaded, NULL, &err), DA_ERR_LOCAL);
         assert_null(loaded);
