@@ -7,13 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 struct da_conn {
     LDAP *ld;
     char *uri;
+    int connect_timeout;
     int operation_timeout;
     int verbose;
+    bool tls;
 };
 
 /* SSF of DES-era ciphers: the least that counts as confidentiality for
@@ -68,6 +75,49 @@ static const char *hint_for(int rc, const char *diagnostic)
     }
 }
 
+/* Returns true when a TCP connection to the URI's host and port succeeds
+ * within timeout seconds. */
+static bool port_accepts_connections(const char *uri, int timeout)
+{
+    LDAPURLDesc *url = NULL;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+    struct addrinfo *addresses = NULL;
+    char port[16];
+    bool reachable = false;
+
+    if (ldap_url_parse(uri, &url) != LDAP_URL_SUCCESS)
+        return false;
+    snprintf(port, sizeof(port), "%d",
+             url->lud_port != 0 ? url->lud_port
+                                : (strcasecmp(url->lud_scheme, "ldaps") == 0 ? 636 : 389));
+    if (getaddrinfo(url->lud_host, port, &hints, &addresses) != 0)
+        goto out;
+
+    for (struct addrinfo *address = addresses; address != NULL && !reachable;
+         address = address->ai_next) {
+        int fd = socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        address->ai_protocol);
+        struct pollfd waiting = {.fd = fd, .events = POLLOUT};
+        int error = 0;
+        socklen_t length = sizeof(error);
+
+        if (fd < 0)
+            continue;
+        if (connect(fd, address->ai_addr, address->ai_addrlen) == 0)
+            reachable = true;
+        else if (poll(&waiting, 1, timeout * 1000) == 1 &&
+                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0)
+            reachable = true;
+        close(fd);
+    }
+
+out:
+    if (addresses != NULL)
+        freeaddrinfo(addresses);
+    ldap_free_urldesc(url);
+    return reachable;
+}
+
 int da_conn_report(struct da_conn *conn, int rc, struct da_error *err, const char *fmt, ...)
 {
     char operation[512];
@@ -84,7 +134,9 @@ int da_conn_report(struct da_conn *conn, int rc, struct da_error *err, const cha
         ldap_get_option(conn->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic);
         ldap_get_option(conn->ld, LDAP_OPT_MATCHED_DN, &matched);
     }
-    if (diagnostic != NULL && diagnostic[0] == '\0') {
+    /* libldap's placeholder for "no detail" only adds noise. */
+    if (diagnostic != NULL &&
+        (diagnostic[0] == '\0' || strcmp(diagnostic, "(unknown error code)") == 0)) {
         ldap_memfree(diagnostic);
         diagnostic = NULL;
     }
@@ -93,6 +145,16 @@ int da_conn_report(struct da_conn *conn, int rc, struct da_error *err, const cha
         matched = NULL;
     }
     hint = hint_for(rc, diagnostic);
+
+    /* libldap reports a failed TLS handshake or certificate check as
+     * LDAP_SERVER_DOWN without detail; a port that accepts TCP connections
+     * tells the two apart. */
+    if (conn != NULL && conn->tls && conn->uri != NULL &&
+        (rc == LDAP_CONNECT_ERROR ||
+         (rc == LDAP_SERVER_DOWN && port_accepts_connections(conn->uri, conn->connect_timeout))))
+        hint = "the port accepts connections, so the TLS handshake or the certificate check "
+               "failed: pass the CA that issued the DC's certificate with --ca-file, and use "
+               "the host name the certificate names (not an IP address) in the URI";
 
     da_error_set(err, DA_ERR_DIRECTORY, "%s on %s failed: %s (%d)%s%s%s%s%s%s%s", operation,
                  conn != NULL && conn->uri != NULL ? conn->uri : "(no URI)",
@@ -311,8 +373,10 @@ int da_conn_open(const struct da_conn_options *options, struct da_conn **out,
         rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
         goto out;
     }
+    conn->connect_timeout = options->connect_timeout;
     conn->operation_timeout = options->operation_timeout;
     conn->verbose = options->verbose;
+    conn->tls = tls;
 
     rc = ldap_initialize(&conn->ld, options->uri);
     if (rc != LDAP_SUCCESS) {
