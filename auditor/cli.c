@@ -59,7 +59,7 @@ static const char usage_text[] =
     "                         the long options: uri, base, binddn, password-file,\n"
     "                         simple-bind, starttls, ca-file, state, keep, ...);\n"
     "                         command-line options take precedence\n"
-    "  -v, --verbose          log connections and searches to stderr\n"
+    "  -v, --verbose          log connections and searches to stderr; twice: each page\n"
     "\n"
     "Exit status: 0 clean, 1 findings or changes, 2 usage error,\n"
     "3 directory error (nothing saved), 4 local file or state error (nothing saved).\n";

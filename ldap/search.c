@@ -407,6 +407,9 @@ int da_search_run(struct da_conn *conn, const struct da_search *search,
         rc = run_page(conn, ld, search, &cookie, stats, err);
         if (rc != 0)
             goto out;
+        if (da_conn_verbose(conn) >= 2 && search->page_size > 0)
+            fprintf(stderr, "delegaudit: page %lu read, %lu entries so far\n", stats->pages,
+                    stats->entries);
         if (search->on_page != NULL)
             search->on_page(stats, search->context);
     } while (search->page_size > 0 && cookie.bv_val != NULL && cookie.bv_len > 0);
