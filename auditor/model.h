@@ -96,6 +96,14 @@ struct da_poll_info {
 
 void da_poll_info_clear(struct da_poll_info *info);
 
+/* Counters of one poll, for the summary; not stored in snapshots. */
+struct da_poll_stats {
+    unsigned long entries;            /* accounts read */
+    unsigned long pages;              /* paged-results responses */
+    unsigned long references_skipped; /* continuation references not followed */
+    double seconds;                   /* wall time of the whole poll */
+};
+
 /* The state of the directory as one poll read it. Accounts are kept sorted
  * by GUID once da_snapshot_sort has run; lookups need that order. */
 struct da_snapshot {

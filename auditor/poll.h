@@ -9,7 +9,6 @@
 #include "auditor/error.h"
 #include "auditor/model.h"
 #include "ldap/connection.h"
-#include "reports/report.h"
 
 struct da_poll_options {
     struct da_conn_options connection;

@@ -13,14 +13,6 @@
 #define DA_REPORT_FORMAT "delegaudit-report"
 #define DA_REPORT_FORMAT_VERSION 1
 
-/* Counters of one poll, for the summary. */
-struct da_poll_stats {
-    unsigned long entries;          /* accounts read */
-    unsigned long pages;            /* paged-results responses */
-    unsigned long references_skipped; /* continuation references not followed */
-    double seconds;                 /* wall time of the searches */
-};
-
 struct da_report {
     const char *command;                 /* "poll" or "diff" */
     const struct da_snapshot *current;   /* the new poll, or NEW of a diff */

@@ -4,7 +4,8 @@
 # as such; then the same through `delegaudit diff OLD NEW`.
 source "$(dirname "$0")/lib.sh"
 
-ou=$(make_test_ou delegaudit-test-diff)
+make_test_ou delegaudit-test-diff
+ou=$TEST_OU
 printf 'dn: OU=moved,%s\nchangetype: add\nobjectClass: organizationalUnit\n\n' "$ou" | ldap_modify
 add_user "$ou" diff-loses "msDS-AllowedToDelegateTo: cifs/a.contoso.test"
 add_user "$ou" diff-renamed "msDS-AllowedToDelegateTo: cifs/b.contoso.test"

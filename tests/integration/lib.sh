@@ -99,14 +99,15 @@ ldap_modify() {
     ldap_admin ldapmodify >/dev/null
 }
 
-# Creates OU=NAME under the domain and deletes its subtree at exit.
+# Creates OU=NAME under the domain, sets TEST_OU to its DN, and deletes its
+# subtree at exit. Call it directly, not in $(...), or the cleanup is lost
+# with the subshell.
 make_test_ou() {
     local name=$1
-    local dn="OU=$name,$LAB_BASE_DN"
-    ldap_admin ldapdelete -r "$dn" >/dev/null 2>&1 || true
-    printf 'dn: %s\nchangetype: add\nobjectClass: organizationalUnit\n\n' "$dn" | ldap_modify
-    at_exit "ldap_admin ldapdelete -r '$dn' >/dev/null 2>&1"
-    echo "$dn"
+    TEST_OU="OU=$name,$LAB_BASE_DN"
+    ldap_admin ldapdelete -r "$TEST_OU" >/dev/null 2>&1 || true
+    printf 'dn: %s\nchangetype: add\nobjectClass: organizationalUnit\n\n' "$TEST_OU" | ldap_modify
+    at_exit "ldap_admin ldapdelete -r '$TEST_OU' >/dev/null 2>&1"
 }
 
 # Adds a user with the given sAMAccountName under OU; extra LDIF lines

@@ -23,7 +23,8 @@ check_equal "$reference" "$(jq .statistics.entries <<<"$OUT")" "accounts read wi
 
 # 1,600 values of msDS-AllowedToDelegateTo, read 1,000 and then 600 at a
 # time, and one value at a time for the seeded two-value account.
-ou=$(make_test_ou delegaudit-test-ranges)
+make_test_ou delegaudit-test-ranges
+ou=$TEST_OU
 add_user "$ou" svc-many-targets
 {
     printf 'dn: CN=svc-many-targets,%s\nchangetype: modify\nadd: msDS-AllowedToDelegateTo\n' "$ou"
