@@ -56,8 +56,8 @@ static void show_progress(const struct da_search_stats *stats, void *context)
 
     if (!poll->progress)
         return;
-    fprintf(stderr, "\rdelegaudit: %lu accounts with delegation settings read, %lu pages",
-            stats->entries, stats->pages);
+    fprintf(stderr, "\rdelegaudit: read %lu accounts with delegation settings in %lu page%s",
+            stats->entries, stats->pages, stats->pages == 1 ? "" : "s");
     fflush(stderr);
     poll->entries_at_last_progress = stats->entries;
 }
