@@ -54,3 +54,30 @@ void da_error_clear(struct da_error *err)
     err->code = 0;
     err->message[0] = '\0';
 }
+
+void da_error_quote(const char *text, size_t length, char *buffer, size_t size)
+{
+    size_t used = 0;
+
+    for (size_t i = 0; i < length; i++) {
+        unsigned char byte = (unsigned char)text[i];
+        char piece[5];
+        size_t piece_length;
+
+        if (byte >= 0x20 && byte < 0x7f && byte != '\\' && byte != '"') {
+            piece[0] = (char)byte;
+            piece[1] = '\0';
+        } else {
+            snprintf(piece, sizeof(piece), "\\x%02x", byte);
+        }
+        piece_length = strlen(piece);
+        if (used + piece_length + 4 > size) {
+            memcpy(buffer + used, "...", 3);
+            used += 3;
+            break;
+        }
+        memcpy(buffer + used, piece, piece_length);
+        used += piece_length;
+    }
+    buffer[used] = '\0';
+}

@@ -8,6 +8,7 @@
 #define DELEGAUDIT_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /* Exit statuses of the delegaudit command. Documented in README.md. */
 enum da_status {
@@ -37,5 +38,11 @@ void da_error_prefix(struct da_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 void da_error_clear(struct da_error *err);
+
+/* Copies text (length bytes) into buffer for use in a message. Bytes
+ * outside printable ASCII, the backslash and the double quote become \xNN,
+ * and text that does not fit is cut with "...", so a damaged file can
+ * neither garble the terminal nor flood the message. */
+void da_error_quote(const char *text, size_t length, char *buffer, size_t size);
 
 #endif

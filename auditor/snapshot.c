@@ -219,36 +219,6 @@ fail:
 
 /* ---- Reading: member paths and messages ------------------------------------------------ */
 
-/* Copies text into buffer for an error message. Bytes outside printable
- * ASCII become \xNN and long text is cut with "...", so that a damaged
- * file cannot garble the terminal or flood the message. */
-static void quote_for_message(const char *text, size_t length, char *buffer, size_t size)
-{
-    size_t used = 0;
-
-    for (size_t i = 0; i < length; i++) {
-        unsigned char byte = (unsigned char)text[i];
-        char piece[5];
-        size_t piece_length;
-
-        if (byte >= 0x20 && byte < 0x7f && byte != '\\' && byte != '"') {
-            piece[0] = (char)byte;
-            piece[1] = '\0';
-        } else {
-            snprintf(piece, sizeof(piece), "\\x%02x", byte);
-        }
-        piece_length = strlen(piece);
-        if (used + piece_length + 4 > size) {
-            memcpy(buffer + used, "...", 3);
-            used += 3;
-            break;
-        }
-        memcpy(buffer + used, piece, piece_length);
-        used += piece_length;
-    }
-    buffer[used] = '\0';
-}
-
 static bool is_lower_hex(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -646,7 +616,7 @@ static int read_accounts(const cJSON *json, struct da_snapshot *snapshot, struct
             char quoted[QUOTE_MAX * 4 + 4];
             const char *key = item->string != NULL ? item->string : "";
 
-            quote_for_message(key, strlen(key), quoted, sizeof(quoted));
+            da_error_quote(key, strlen(key), quoted, sizeof(quoted));
             return da_error_set(err, DA_ERR_LOCAL,
                                 "accounts: key \"%s\" is not an objectGUID in lower-case "
                                 "8-4-4-4-12 hex form",
@@ -699,7 +669,7 @@ static int check_format(const cJSON *json, bool *newer, struct da_error *err)
     if (strcmp(format->valuestring, DA_SNAPSHOT_FORMAT) != 0) {
         char quoted[QUOTE_MAX * 4 + 4];
 
-        quote_for_message(format->valuestring, strlen(format->valuestring), quoted, sizeof(quoted));
+        da_error_quote(format->valuestring, strlen(format->valuestring), quoted, sizeof(quoted));
         return da_error_set(err, DA_ERR_LOCAL,
                             "format is \"%s\", expected \"%s\", so this is not a delegaudit "
                             "snapshot",

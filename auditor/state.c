@@ -49,35 +49,6 @@ static char *join_path(const char *dir, const char *name)
     return path;
 }
 
-/* Copies text into buffer for an error message, with bytes outside
- * printable ASCII as \xNN and long text cut with "...". */
-static void quote_for_message(const char *text, size_t length, char *buffer, size_t size)
-{
-    size_t used = 0;
-
-    for (size_t i = 0; i < length; i++) {
-        unsigned char byte = (unsigned char)text[i];
-        char piece[5];
-        size_t piece_length;
-
-        if (byte >= 0x20 && byte < 0x7f && byte != '\\' && byte != '"') {
-            piece[0] = (char)byte;
-            piece[1] = '\0';
-        } else {
-            snprintf(piece, sizeof(piece), "\\x%02x", byte);
-        }
-        piece_length = strlen(piece);
-        if (used + piece_length + 4 > size) {
-            memcpy(buffer + used, "...", 3);
-            used += 3;
-            break;
-        }
-        memcpy(buffer + used, piece, piece_length);
-        used += piece_length;
-    }
-    buffer[used] = '\0';
-}
-
 /* Appends text to the message in err, cutting it when the buffer is full. */
 static void append_to_message(struct da_error *err, const char *text)
 {
@@ -365,7 +336,7 @@ static int format_stamp(const char *poll_time, char stamp[17], struct da_error *
     return 0;
 
 invalid:
-    quote_for_message(poll_time, strlen(poll_time), quoted, sizeof(quoted));
+    da_error_quote(poll_time, strlen(poll_time), quoted, sizeof(quoted));
     return da_error_set(err, DA_ERR_LOCAL,
                         "cannot name the snapshot file: poll time \"%s\" is not a UTC time of "
                         "the form YYYY-MM-DDTHH:MM:SSZ",
@@ -434,7 +405,7 @@ static int read_latest_name(const char *latest_path, char **out, bool *missing,
     if (memchr(text, '\0', length) != NULL || !is_snapshot_name(text, length)) {
         char quoted[QUOTE_MAX * 4 + 4];
 
-        quote_for_message(text, length, quoted, sizeof(quoted));
+        da_error_quote(text, length, quoted, sizeof(quoted));
         status = da_error_set(err, DA_ERR_LOCAL,
                               "%s is corrupt: it contains \"%s\", but it should contain one file "
                               "name of the form snapshot-*.json with no directory part; restore "
