@@ -12,8 +12,8 @@ enum da_change_type {
     DA_CHANGE_MODIFIED, /* in both, with a difference */
 };
 
-/* What a later look-up found for an account of type DA_CHANGE_LOST. The
- * diff itself leaves DA_PRESENCE_UNKNOWN; the poll fills it in. */
+/* Result of a later look-up of an account of type DA_CHANGE_LOST. The
+ * diff itself leaves DA_PRESENCE_UNKNOWN, and the poll fills it in. */
 enum da_presence {
     DA_PRESENCE_UNKNOWN,
     DA_PRESENCE_EXISTS,    /* still in the directory, no delegation setting */

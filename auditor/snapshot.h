@@ -38,7 +38,7 @@ cJSON *da_account_to_json(const struct da_account *account);
 cJSON *da_snapshot_to_json(const struct da_snapshot *snapshot);
 
 /* Validates a snapshot document and builds a sorted snapshot from it.
- * On failure *out is untouched and err says which member is invalid. */
+ * On failure *out is untouched and err names the invalid member. */
 int da_snapshot_from_json(const cJSON *json, struct da_snapshot **out, struct da_error *err);
 
 /* Reads and validates a snapshot file. A missing, unreadable, truncated,

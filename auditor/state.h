@@ -18,7 +18,7 @@ struct da_state;
 
 /* Opens DIR, creating it with mode 0700 when it does not exist, and takes
  * the lock without waiting. A lock held by another process is
- * DA_ERR_LOCAL with a message that says a poll is already running. */
+ * DA_ERR_LOCAL whose message reports that a poll is already running. */
 int da_state_open(const char *dir, struct da_state **out, struct da_error *err);
 
 /* Loads the snapshot that `latest` names. With no `latest` file, *out is

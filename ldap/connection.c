@@ -147,8 +147,8 @@ int da_conn_report(struct da_conn *conn, int rc, struct da_error *err, const cha
     hint = hint_for(rc, diagnostic);
 
     /* libldap reports a failed TLS handshake or certificate check as
-     * LDAP_SERVER_DOWN without detail; a port that accepts TCP connections
-     * tells the two apart. */
+     * LDAP_SERVER_DOWN without detail, so a probe of the TCP port
+     * distinguishes it from a DC that is down. */
     if (conn != NULL && conn->tls && conn->uri != NULL &&
         (rc == LDAP_CONNECT_ERROR ||
          (rc == LDAP_SERVER_DOWN && port_accepts_connections(conn->uri, conn->connect_timeout))))
@@ -257,7 +257,7 @@ static int set_options(struct da_conn *conn, const struct da_conn_options *optio
     if (rc != 0)
         return rc;
 
-    /* Verify the certificate whatever ldap.conf says (TLS_REQCERT never). */
+    /* Verify the certificate even when ldap.conf sets TLS_REQCERT never. */
     rc = set_option(conn, LDAP_OPT_X_TLS_REQUIRE_CERT, &require_cert, "X_TLS_REQUIRE_CERT", err);
     if (rc != 0)
         return rc;

@@ -39,7 +39,7 @@ struct da_search {
     int page_size;                 /* 0: no paging control */
     /* With a non-zero value, multi-valued string attributes read through
      * da_entry_strings are requested in ranges of this many values, as AD
-     * serves them by itself; lets a Samba DC exercise the range loop. */
+     * serves them by itself. A Samba DC then exercises the range loop. */
     unsigned long range_size;
     da_entry_fn on_entry;
     da_page_fn on_page; /* optional */

@@ -47,7 +47,7 @@ run poll "${SIMPLE_BIND[@]}" -b "$LAB_SEED_OU_DN" --state "$state"
 check_equal 3 "$STATUS" "exit status while the DC is down"
 check_equal "$baseline" "$(tree_digest "$state")" "state directory while the DC is down"
 
-# Back up: the next poll compares with the intact baseline and sees no
+# Back up: the next poll compares with the intact baseline and reports no
 # change, so nothing was lost.
 restart_dc
 run poll "${SIMPLE_BIND[@]}" -b "$LAB_SEED_OU_DN" --state "$state" --json

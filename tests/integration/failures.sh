@@ -30,8 +30,8 @@ check_contains "$ERR" "ldaps://127.0.0.1:1" "message with nothing listening"
 check_contains "$ERR" "Can't contact LDAP server" "message with nothing listening"
 check_state_unchanged "an unreachable DC"
 
-# A server that accepts the connection and never answers: bounded by the
-# timeouts, not a hang.
+# A server that accepts the connection and never responds: the timeouts
+# bound the poll, so it does not hang.
 python3 - "$TEST_TMP/silent.port" <<'PY' &
 import socket, sys, time
 server = socket.socket()

@@ -129,7 +129,7 @@ tree_digest() {
     (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
 }
 
-# Waits until the DC answers on port 636 again, up to 60 seconds.
+# Waits up to 60 seconds until the DC accepts connections on port 636 again.
 wait_for_dc() {
     local deadline=$((SECONDS + 60))
     until (exec 3<>"/dev/tcp/$LAB_DC_IP/636") 2>/dev/null; do

@@ -37,7 +37,7 @@ check_equal 2 "$STATUS" "simple bind on ldap:// without -Z"
 check_contains "$ERR" "cleartext" "message for a cleartext simple bind"
 check_contains "$ERR" "ldaps://" "message for a cleartext simple bind"
 
-# No ticket: a directory error that tells the user to run kinit.
+# No ticket: a directory error whose next step is kinit.
 export KRB5CCNAME=FILE:$TEST_TMP/empty-cache
 run poll --no-progress -H "$LAB_URI_LDAP"
 check_equal 3 "$STATUS" "GSSAPI without a ticket"
