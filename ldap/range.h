@@ -1,12 +1,12 @@
 /* Ranged retrieval of multi-valued attributes.
  *
- * AD returns at most MaxValRange values of an attribute per read (1500 on
- * Windows Server 2008 and later) under the description
- * "attr;range=0-1499"; the client asks for "attr;range=1500-*" and so on
- * until a description ends in "-*". Samba 4.17 returns every value at once
- * but honours ranges that the client requests. This file holds the parsing
- * and the loop, with the fetch behind a callback so that the AD behaviour
- * can be tested on recorded data. */
+ * AD returns at most MaxValRange values of an attribute per read, an LDAP
+ * policy of the DC. With a limit of 1500 the first piece comes back as
+ * "attr;range=0-1499", and the client then requests "attr;range=1500-*"
+ * and so on until a description ends in "-*". Samba 4.17 returns every
+ * value at once but honours ranges that the client requests. This file
+ * contains the parsing and the loop, with the fetch behind a callback so
+ * that the AD behaviour can be tested on recorded data. */
 #ifndef DELEGAUDIT_LDAP_RANGE_H
 #define DELEGAUDIT_LDAP_RANGE_H
 
@@ -37,12 +37,12 @@ typedef int (*da_range_fetch_fn)(void *context, const char *attr, unsigned long 
                                  char **returned_desc, struct da_strv *values,
                                  struct da_error *err);
 
-/* The most values we accept for one attribute, against a server that keeps
- * returning ranges. AD's own limit for linked and non-linked multi-valued
+/* Maximum number of values accepted for one attribute, against a server
+ * that keeps returning ranges. AD's own limit for linked and non-linked multi-valued
  * attributes is far below this. */
 #define DA_RANGE_MAX_VALUES 10000000ul
 
-/* Completes *values, which holds the values returned under first_desc, by
+/* Completes *values, which contains the values returned under first_desc, by
  * fetching the following ranges until one ends in "-*". A range that does
  * not start where the previous one ended, a non-final range without
  * values, or a description that is no range of attr is DA_ERR_DIRECTORY:
