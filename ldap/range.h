@@ -37,9 +37,9 @@ typedef int (*da_range_fetch_fn)(void *context, const char *attr, unsigned long 
                                  char **returned_desc, struct da_strv *values,
                                  struct da_error *err);
 
-/* Maximum number of values accepted for one attribute, against a server
- * that keeps returning ranges. AD's own limit for linked and non-linked multi-valued
- * attributes is far below this. */
+/* Maximum number of values accepted for one attribute, a guard against a
+ * server that keeps returning ranges. It is an estimate, set far above what
+ * msDS-AllowedToDelegateTo or servicePrincipalName hold on real accounts. */
 #define DA_RANGE_MAX_VALUES 10000000ul
 
 /* Completes *values, which contains the values returned under first_desc, by
