@@ -370,6 +370,17 @@ static int run_page(struct da_conn *conn, LDAP *ld, const struct da_search *sear
         message = NULL;
     }
 
+    /* A server that hands back the cookie it was given would make the loop
+     * request the same page forever. */
+    if (next_cookie.bv_len > 0 && next_cookie.bv_len == cookie->bv_len &&
+        memcmp(next_cookie.bv_val, cookie->bv_val, cookie->bv_len) == 0) {
+        rc = da_error_set(err, DA_ERR_DIRECTORY,
+                          "the search under \"%s\" on %s returned the same paged-results cookie "
+                          "for two pages in a row, so paging makes no progress; stopping",
+                          search->base, da_conn_uri(conn));
+        goto out;
+    }
+
     /* Hand the next cookie to the caller; an empty one ends the search. */
     ber_memfree(cookie->bv_val);
     *cookie = next_cookie;
