@@ -352,8 +352,11 @@ static int command_poll(int argc, char **argv)
     da_conn_close(conn);
     conn = NULL;
 
+    /* The snapshot becomes the baseline only after the report is out:
+     * otherwise a report lost to a full disk or a closed pipe would hide
+     * its changes from every later poll. */
     if (state != NULL) {
-        rc = da_state_save(state, current, settings.keep, &current_path, &err);
+        rc = da_state_write(state, current, &current_path, &err);
         if (rc != 0) {
             fprintf(stderr, "delegaudit: %s\n", err.message);
             goto out;
@@ -371,8 +374,22 @@ static int command_poll(int argc, char **argv)
         .stats = &stats,
     };
     rc = render(&settings, &report);
-    if (rc == 0)
-        rc = outcome(&findings, have_diff ? &diff : NULL);
+    if (rc != 0) {
+        if (state != NULL) {
+            da_state_discard(state);
+            fprintf(stderr, "delegaudit: the new snapshot was not saved; the previous one "
+                    "stays the baseline\n");
+        }
+        goto out;
+    }
+    if (state != NULL) {
+        rc = da_state_commit(state, settings.keep, &err);
+        if (rc != 0) {
+            fprintf(stderr, "delegaudit: %s\n", err.message);
+            goto out;
+        }
+    }
+    rc = outcome(&findings, have_diff ? &diff : NULL);
 
 out:
     da_password_free(password);

@@ -33,6 +33,8 @@ struct da_state {
     /* Set when da_state_load_latest failed: da_state_save then writes
      * nothing, so `latest` and the snapshot it names stay as they were. */
     bool load_failed;
+    /* File name written by da_state_write and not yet named by `latest`. */
+    char *pending_name;
 };
 
 static char *join_path(const char *dir, const char *name)
@@ -213,6 +215,7 @@ void da_state_close(struct da_state *state)
     if (state == NULL)
         return;
 
+    da_state_discard(state);
     if (state->lock_fd >= 0) {
         /* Clearing our pid first keeps a later contender from naming a
          * process that no longer holds the lock. */
@@ -698,20 +701,24 @@ static void prune_snapshots(const struct da_state *state, const char *keep_name,
     free(names);
 }
 
-int da_state_save(struct da_state *state, const struct da_snapshot *snapshot, unsigned keep,
-                  char **path_out, struct da_error *err)
+int da_state_write(struct da_state *state, const struct da_snapshot *snapshot, char **path_out,
+                   struct da_error *err)
 {
     char stamp[17];
     char *name = NULL;
     char *path = NULL;
-    char *latest_path = NULL;
-    char *latest_text = NULL;
     int status;
 
     if (state->load_failed) {
         status = da_error_set(err, DA_ERR_LOCAL,
                               "not saving a snapshot in %s: the latest snapshot failed to load, "
                               "and its files stay unchanged for inspection",
+                              state->dir);
+        goto out;
+    }
+    if (state->pending_name != NULL) {
+        status = da_error_set(err, DA_ERR_LOCAL,
+                              "a snapshot written to %s is neither committed nor discarded",
                               state->dir);
         goto out;
     }
@@ -727,16 +734,40 @@ int da_state_save(struct da_state *state, const struct da_snapshot *snapshot, un
     if (status != 0)
         goto out;
 
+    state->pending_name = name;
+    name = NULL;
+    if (path_out != NULL) {
+        *path_out = path;
+        path = NULL;
+    }
+
+out:
+    free(path);
+    free(name);
+    return status;
+}
+
+int da_state_commit(struct da_state *state, unsigned keep, struct da_error *err)
+{
+    char *path = NULL;
+    char *latest_path = NULL;
+    char *latest_text = NULL;
+    int status = 0;
+
+    if (state->pending_name == NULL)
+        return da_error_set(err, DA_ERR_LOCAL, "no written snapshot to commit in %s", state->dir);
+
+    path = join_path(state->dir, state->pending_name);
     latest_path = join_path(state->dir, "latest");
-    latest_text = malloc(strlen(name) + 2);
-    if (latest_path == NULL || latest_text == NULL) {
+    latest_text = malloc(strlen(state->pending_name) + 2);
+    if (path == NULL || latest_path == NULL || latest_text == NULL) {
         status = da_error_set(err, DA_ERR_LOCAL,
-                              "out of memory saving the snapshot; %s was written, but `latest` "
-                              "was not updated",
-                              path);
+                              "out of memory saving the snapshot; %s/%s was written, but "
+                              "`latest` was not updated",
+                              state->dir, state->pending_name);
         goto out;
     }
-    sprintf(latest_text, "%s\n", name);
+    sprintf(latest_text, "%s\n", state->pending_name);
     status = da_file_write_atomic(latest_path, latest_text, strlen(latest_text), err);
     if (status != 0) {
         /* The new file stays: `latest` names either the previous snapshot,
@@ -746,17 +777,45 @@ int da_state_save(struct da_state *state, const struct da_snapshot *snapshot, un
         goto out;
     }
 
-    prune_snapshots(state, name, keep);
-
-    if (path_out != NULL) {
-        *path_out = path;
-        path = NULL;
-    }
+    prune_snapshots(state, state->pending_name, keep);
 
 out:
+    free(state->pending_name);
+    state->pending_name = NULL;
     free(latest_text);
     free(latest_path);
     free(path);
-    free(name);
+    return status;
+}
+
+void da_state_discard(struct da_state *state)
+{
+    char *path;
+
+    if (state->pending_name == NULL)
+        return;
+    path = join_path(state->dir, state->pending_name);
+    /* `latest` does not name this file, so removing it restores the state
+     * directory as it was before da_state_write. */
+    if (path == NULL || unlink(path) != 0)
+        fprintf(stderr, "delegaudit: warning: could not remove the uncommitted snapshot %s/%s\n",
+                state->dir, state->pending_name);
+    free(path);
+    free(state->pending_name);
+    state->pending_name = NULL;
+}
+
+int da_state_save(struct da_state *state, const struct da_snapshot *snapshot, unsigned keep,
+                  char **path_out, struct da_error *err)
+{
+    int status = da_state_write(state, snapshot, path_out, err);
+
+    if (status != 0)
+        return status;
+    status = da_state_commit(state, keep, err);
+    if (status != 0 && path_out != NULL) {
+        free(*path_out);
+        *path_out = NULL;
+    }
     return status;
 }

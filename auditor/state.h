@@ -42,6 +42,17 @@ int da_state_load_latest(struct da_state *state, struct da_snapshot **out, char 
 int da_state_save(struct da_state *state, const struct da_snapshot *snapshot, unsigned keep,
                   char **path_out, struct da_error *err);
 
+/* The two halves of da_state_save, for a caller that must deliver its
+ * report before the new snapshot becomes the baseline. da_state_write
+ * writes the snapshot file under its new name without touching `latest`.
+ * da_state_commit then points `latest` at it and prunes as da_state_save
+ * does, and da_state_discard removes it instead. da_state_close discards
+ * a snapshot that was written but not committed. */
+int da_state_write(struct da_state *state, const struct da_snapshot *snapshot, char **path_out,
+                   struct da_error *err);
+int da_state_commit(struct da_state *state, unsigned keep, struct da_error *err);
+void da_state_discard(struct da_state *state);
+
 const char *da_state_path(const struct da_state *state);
 
 /* Releases the lock and frees the handle. */

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 struct da_conn {
@@ -252,6 +253,13 @@ static int set_options(struct da_conn *conn, const struct da_conn_options *optio
     if (rc != 0)
         return rc;
 
+    /* libldap 2.5 bounds the TLS handshake of ldaps:// by NETWORK_TIMEOUT
+     * only with asynchronous connects; otherwise it spins on the
+     * non-blocking socket forever when a server accepts and stays silent. */
+    rc = set_option(conn, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON, "CONNECT_ASYNC", err);
+    if (rc != 0)
+        return rc;
+
     /* The service principal must come from the URI host, not reverse DNS. */
     rc = set_option(conn, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON, "X_SASL_NOCANON", err);
     if (rc != 0)
@@ -344,6 +352,8 @@ int da_conn_open(const struct da_conn_options *options, struct da_conn **out,
                  struct da_error *err)
 {
     struct da_conn *conn = NULL;
+    struct timespec connect_start;
+    struct timespec connect_end;
     bool is_ldaps = false;
     bool tls;
     int rc;
@@ -391,9 +401,19 @@ int da_conn_open(const struct da_conn_options *options, struct da_conn **out,
     if (conn->verbose)
         fprintf(stderr, "delegaudit: connecting to %s\n", conn->uri);
 
+    clock_gettime(CLOCK_MONOTONIC, &connect_start);
     rc = ldap_connect(conn->ld);
     if (rc != LDAP_SUCCESS) {
-        rc = da_conn_report(conn, rc, err, "connecting");
+        clock_gettime(CLOCK_MONOTONIC, &connect_end);
+        if (connect_end.tv_sec - connect_start.tv_sec >= options->connect_timeout)
+            rc = da_error_set(err, DA_ERR_DIRECTORY,
+                              "connecting to %s timed out after %d seconds: the server did not "
+                              "complete the TCP connection%s in time. Next step: check that the "
+                              "domain controller is healthy and reachable, or raise "
+                              "--connect-timeout", conn->uri, options->connect_timeout,
+                              is_ldaps ? " and the TLS handshake" : "");
+        else
+            rc = da_conn_report(conn, rc, err, "connecting");
         goto out;
     }
 

@@ -1,6 +1,7 @@
 #include "ldap/search.h"
 
 #include <ldap.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,17 +371,6 @@ static int run_page(struct da_conn *conn, LDAP *ld, const struct da_search *sear
         message = NULL;
     }
 
-    /* A server that hands back the cookie it was given would make the loop
-     * request the same page forever. */
-    if (next_cookie.bv_len > 0 && next_cookie.bv_len == cookie->bv_len &&
-        memcmp(next_cookie.bv_val, cookie->bv_val, cookie->bv_len) == 0) {
-        rc = da_error_set(err, DA_ERR_DIRECTORY,
-                          "the search under \"%s\" on %s returned the same paged-results cookie "
-                          "for two pages in a row, so paging makes no progress; stopping",
-                          search->base, da_conn_uri(conn));
-        goto out;
-    }
-
     /* Hand the next cookie to the caller; an empty one ends the search. */
     ber_memfree(cookie->bv_val);
     *cookie = next_cookie;
@@ -398,11 +388,97 @@ out:
     return rc;
 }
 
+/* Every paged-results cookie of one search. A server that hands back a
+ * cookie it sent before, right away or after a cycle of any length, would
+ * make the loop request the same pages forever. */
+struct cookie_history {
+    struct berval *cookies; /* copies, in arrival order */
+    size_t count;
+    size_t *slots;          /* open addressing: index + 1, 0 when empty */
+    size_t slot_count;      /* a power of two, at least twice count */
+};
+
+static uint64_t hash_cookie(const struct berval *cookie)
+{
+    uint64_t hash = UINT64_C(14695981039346656037); /* FNV-1a */
+
+    for (ber_len_t i = 0; i < cookie->bv_len; i++) {
+        hash ^= (unsigned char)cookie->bv_val[i];
+        hash *= UINT64_C(1099511628211);
+    }
+    return hash;
+}
+
+static bool same_cookie(const struct berval *left, const struct berval *right)
+{
+    return left->bv_len == right->bv_len && memcmp(left->bv_val, right->bv_val, left->bv_len) == 0;
+}
+
+static int grow_slots(struct cookie_history *history)
+{
+    size_t slot_count = history->slot_count ? history->slot_count * 2 : 64;
+    size_t *slots = calloc(slot_count, sizeof(*slots));
+
+    if (slots == NULL)
+        return -1;
+    for (size_t i = 0; i < history->count; i++) {
+        size_t slot = hash_cookie(&history->cookies[i]) & (slot_count - 1);
+
+        while (slots[slot] != 0)
+            slot = (slot + 1) & (slot_count - 1);
+        slots[slot] = i + 1;
+    }
+    free(history->slots);
+    history->slots = slots;
+    history->slot_count = slot_count;
+    return 0;
+}
+
+/* Adds a copy of cookie. Returns 1 when it was seen before, 0 when it is
+ * new, -1 when memory runs out. */
+static int remember_cookie(struct cookie_history *history, const struct berval *cookie)
+{
+    struct berval *cookies;
+    size_t slot;
+
+    if (history->slot_count < 2 * (history->count + 1) && grow_slots(history) != 0)
+        return -1;
+
+    slot = hash_cookie(cookie) & (history->slot_count - 1);
+    while (history->slots[slot] != 0) {
+        if (same_cookie(&history->cookies[history->slots[slot] - 1], cookie))
+            return 1;
+        slot = (slot + 1) & (history->slot_count - 1);
+    }
+
+    cookies = realloc(history->cookies, (history->count + 1) * sizeof(*cookies));
+    if (cookies == NULL)
+        return -1;
+    history->cookies = cookies;
+    cookies[history->count].bv_len = cookie->bv_len;
+    cookies[history->count].bv_val = malloc(cookie->bv_len ? cookie->bv_len : 1);
+    if (cookies[history->count].bv_val == NULL)
+        return -1;
+    memcpy(cookies[history->count].bv_val, cookie->bv_val, cookie->bv_len);
+    history->slots[slot] = ++history->count;
+    return 0;
+}
+
+static void clear_cookie_history(struct cookie_history *history)
+{
+    for (size_t i = 0; i < history->count; i++)
+        free(history->cookies[i].bv_val);
+    free(history->cookies);
+    free(history->slots);
+    memset(history, 0, sizeof(*history));
+}
+
 int da_search_run(struct da_conn *conn, const struct da_search *search,
                   struct da_search_stats *stats, struct da_error *err)
 {
     LDAP *ld = da_conn_ldap(conn);
     struct da_search_stats local_stats = {0};
+    struct cookie_history history = {0};
     struct berval cookie = {0, NULL};
     int rc;
 
@@ -418,6 +494,23 @@ int da_search_run(struct da_conn *conn, const struct da_search *search,
         rc = run_page(conn, ld, search, &cookie, stats, err);
         if (rc != 0)
             goto out;
+        if (cookie.bv_len > 0) {
+            int seen = remember_cookie(&history, &cookie);
+
+            if (seen < 0) {
+                rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+                goto out;
+            }
+            if (seen > 0) {
+                rc = da_error_set(err, DA_ERR_DIRECTORY,
+                                  "the search under \"%s\" on %s returned a paged-results "
+                                  "cookie it had returned before, so paging would repeat the "
+                                  "same pages forever; stopping. Next step: poll again, or "
+                                  "poll another domain controller", search->base,
+                                  da_conn_uri(conn));
+                goto out;
+            }
+        }
         if (da_conn_verbose(conn) >= 2 && search->page_size > 0)
             fprintf(stderr, "delegaudit: page %lu read, %lu entries so far\n", stats->pages,
                     stats->entries);
@@ -432,6 +525,7 @@ int da_search_run(struct da_conn *conn, const struct da_search *search,
     rc = 0;
 
 out:
+    clear_cookie_history(&history);
     ber_memfree(cookie.bv_val);
     return rc;
 }

@@ -16,7 +16,7 @@ build_packages=(
 lab_packages=(
     libcmocka-dev
     samba-ad-dc samba krb5-user ldap-utils libresolv-wrapper iproute2
-    jq python3 time
+    jq python3 openssl time
 )
 
 usage() {
