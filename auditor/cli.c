@@ -77,7 +77,8 @@ enum long_only_option {
     OPTION_CONFIG,
 };
 
-static const char short_options[] = "H:b:D:y:Y:xWZw:vh";
+/* The leading colon makes getopt return a missing value as ':'. */
+static const char short_options[] = ":H:b:D:y:Y:xWZw:vh";
 
 static const struct option long_options[] = {
     {"uri", required_argument, NULL, 'H'},
@@ -137,6 +138,39 @@ static int usage_error(const char *fmt, ...)
     return DA_ERR_USAGE;
 }
 
+/* Rejects long options that are not spelled out. getopt_long accepts any
+ * unambiguous prefix, so "--password=SECRET" would be taken as
+ * --password-file and put a password in the process list. */
+static int check_long_options(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *argument = argv[i];
+        size_t length;
+        bool known = false;
+
+        if (strcmp(argument, "--") == 0)
+            break;
+        if (strncmp(argument, "--", 2) != 0)
+            continue;
+        argument += 2;
+        length = strcspn(argument, "=");
+        for (const struct option *option = long_options; option->name != NULL; option++) {
+            if (strlen(option->name) == length && strncmp(option->name, argument, length) == 0)
+                known = true;
+        }
+        if (known)
+            continue;
+        if (strncmp(argument, "pass", 4) == 0)
+            return usage_error("unknown option \"--%.*s\": a password on the command line is "
+                               "visible to every user in the process list; use -y FILE, -W or "
+                               "the DELEGAUDIT_PASSWORD environment variable", (int)length,
+                               argument);
+        return usage_error("unknown option \"--%.*s\" (long options cannot be abbreviated)",
+                           (int)length, argument);
+    }
+    return 0;
+}
+
 /* Parses the options of a command into settings: the configuration file
  * first, then the other options over it. *first_operand receives the
  * index of the first non-option argument. */
@@ -144,7 +178,12 @@ static int parse_options(int argc, char **argv, struct da_settings *settings, in
 {
     struct da_error err = {0};
     char origin[64];
+    bool simple_requested = false;
+    bool sasl_requested = false;
     int option;
+
+    if (check_long_options(argc, argv) != 0)
+        return DA_ERR_USAGE;
 
     /* Pass one: only --config, so that options given later override it. */
     opterr = 0;
@@ -156,11 +195,12 @@ static int parse_options(int argc, char **argv, struct da_settings *settings, in
         }
     }
 
-    opterr = 1;
     optind = 0;
     while ((option = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
         const char *name = setting_name(option);
 
+        if (option == 'Y')
+            sasl_requested = true;
         if (name != NULL) {
             snprintf(origin, sizeof(origin), "option %s",
                      option < 256 ? (char[]){'-', (char)option, '\0'} : name);
@@ -174,6 +214,7 @@ static int parse_options(int argc, char **argv, struct da_settings *settings, in
         switch (option) {
         case 'x':
             settings->simple_bind = true;
+            simple_requested = true;
             break;
         case 'W':
             settings->prompt_password = true;
@@ -199,10 +240,19 @@ static int parse_options(int argc, char **argv, struct da_settings *settings, in
         case 'h':
             fputs(usage_text, stdout);
             exit(DA_OK);
+        case ':':
+            return usage_error("option \"%s\" needs a value", argv[optind - 1]);
         default:
-            return usage_error("invalid option");
+            if (optopt != 0)
+                return usage_error("unknown option \"-%c\"", optopt);
+            return usage_error("unknown option \"%s\"", argv[optind - 1]);
         }
     }
+
+    if (simple_requested && sasl_requested)
+        return usage_error("-x (simple bind) and -Y (SASL) exclude each other: give one");
+    if (settings->password_file != NULL && settings->prompt_password)
+        return usage_error("-y and -W both give the bind password: give one");
 
     *first_operand = optind;
     return 0;
@@ -284,6 +334,13 @@ static int command_poll(int argc, char **argv)
     if (settings.uri == NULL) {
         rc = usage_error("no domain controller given: pass -H ldaps://DC-HOST-NAME or set "
                          "uri in the configuration file");
+        goto out;
+    }
+    if (!settings.simple_bind &&
+        (settings.bind_dn != NULL || settings.password_file != NULL || settings.prompt_password)) {
+        rc = usage_error("-D, -y and -W apply to a simple bind: add -x to bind as %s over TLS, "
+                         "or drop them to bind with SASL GSSAPI and the Kerberos ticket in "
+                         "KRB5CCNAME", settings.bind_dn != NULL ? settings.bind_dn : "that DN");
         goto out;
     }
     if (settings.simple_bind && settings.bind_dn == NULL) {
@@ -423,6 +480,16 @@ static int command_diff(int argc, char **argv)
     if (argc - first_operand != 2) {
         rc = usage_error("diff takes two snapshot files: delegaudit diff OLD.json NEW.json");
         goto out;
+    }
+
+    for (int i = first_operand; i < argc; i++) {
+        const char *slash = strrchr(argv[i], '/');
+
+        if (strcmp(slash != NULL ? slash + 1 : argv[i], "latest") == 0) {
+            rc = usage_error("%s is the pointer to the newest snapshot, not a snapshot: pass "
+                             "the snapshot file it names (cat %s)", argv[i], argv[i]);
+            goto out;
+        }
     }
 
     rc = da_snapshot_read_file(argv[first_operand], &before, &err);

@@ -159,6 +159,35 @@ static char *trim(char *text)
     return text;
 }
 
+/* Extracts the value of a "name = value" line in place: a value in double
+ * quotes is taken as written, '#' included, and otherwise a '#' at the
+ * start of the value or after white space starts a comment. Returns NULL when a quoted value is not closed or
+ * is followed by anything but a comment. */
+static char *extract_value(char *text)
+{
+    char *end;
+
+    text = trim(text);
+    if (text[0] == '"') {
+        end = strchr(text + 1, '"');
+        if (end == NULL)
+            return NULL;
+        *end = '\0';
+        char *rest = trim(end + 1);
+        if (rest[0] != '\0' && rest[0] != '#')
+            return NULL;
+        return text + 1;
+    }
+
+    for (end = text; *end != '\0'; end++) {
+        if (*end == '#' && (end == text || isspace((unsigned char)end[-1]))) {
+            *end = '\0';
+            break;
+        }
+    }
+    return trim(text);
+}
+
 int da_settings_load_file(struct da_settings *settings, const char *path, struct da_error *err)
 {
     FILE *file = fopen(path, "r");
@@ -201,7 +230,14 @@ int da_settings_load_file(struct da_settings *settings, const char *path, struct
                               "password-file", origin);
             goto out;
         }
-        rc = da_settings_set(settings, trim(text), trim(equals + 1), origin, err);
+        char *value = extract_value(equals + 1);
+        if (value == NULL) {
+            rc = da_error_set(err, DA_ERR_USAGE,
+                              "%s: invalid quoted value: close the double quote, and put nothing "
+                              "but a # comment after it", origin);
+            goto out;
+        }
+        rc = da_settings_set(settings, trim(text), value, origin, err);
         if (rc != 0)
             goto out;
     }

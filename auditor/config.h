@@ -41,8 +41,10 @@ void da_settings_clear(struct da_settings *settings);
 int da_settings_set(struct da_settings *settings, const char *name, const char *value,
                     const char *origin, struct da_error *err);
 
-/* Reads "name = value" lines; '#' starts a comment line. Unknown names
- * and invalid values are DA_ERR_USAGE with the file and line. */
+/* Reads "name = value" lines. A line starting with '#' is a comment, and so
+ * is the rest of a line from a '#' that follows white space. A value in
+ * double quotes is taken as written, '#' included. Unknown names and
+ * invalid values are DA_ERR_USAGE with the file and line. */
 int da_settings_load_file(struct da_settings *settings, const char *path, struct da_error *err);
 
 #endif

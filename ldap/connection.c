@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -190,6 +191,13 @@ static int check_uri(const char *uri, bool *is_ldaps, struct da_error *err)
                             "invalid LDAP URI \"%s\": expected ldaps://HOST[:PORT] or "
                             "ldap://HOST[:PORT]", uri);
 
+    if ((url->lud_dn != NULL && url->lud_dn[0] != '\0') || url->lud_attrs != NULL ||
+        url->lud_filter != NULL || url->lud_exts != NULL) {
+        ldap_free_urldesc(url);
+        return da_error_set(err, DA_ERR_USAGE,
+                            "LDAP URI \"%s\" contains a DN, attributes or a filter: give only "
+                            "the scheme, host and port, and the search base with -b", uri);
+    }
     if (url->lud_next != NULL || strpbrk(uri, " ,") != NULL) {
         ldap_free_urldesc(url);
         return da_error_set(err, DA_ERR_USAGE,
@@ -210,6 +218,35 @@ static int check_uri(const char *uri, bool *is_ldaps, struct da_error *err)
 
     *is_ldaps = strcasecmp(url->lud_scheme, "ldaps") == 0;
     ldap_free_urldesc(url);
+    return 0;
+}
+
+/* Checks that path is a readable file with at least one PEM certificate,
+ * because libldap reports a bad CA file only as a failed connection. */
+static int check_ca_file(const char *path, struct da_error *err)
+{
+    char line[256];
+    bool found = false;
+    FILE *file = fopen(path, "r");
+
+    if (file == NULL)
+        return da_error_set(err, DA_ERR_USAGE, "cannot read the CA file \"%s\" (--ca-file): %s",
+                            path, strerror(errno));
+    while (!found && fgets(line, sizeof(line), file) != NULL)
+        found = strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0;
+    if (ferror(file)) {
+        int saved = errno;
+
+        fclose(file);
+        return da_error_set(err, DA_ERR_USAGE, "cannot read the CA file \"%s\" (--ca-file): %s",
+                            path, strerror(saved));
+    }
+    fclose(file);
+    if (!found)
+        return da_error_set(err, DA_ERR_USAGE,
+                            "the CA file \"%s\" (--ca-file) contains no PEM certificate (no "
+                            "\"-----BEGIN CERTIFICATE-----\" line): give the CA certificate in "
+                            "PEM form", path);
     return 0;
 }
 
@@ -270,6 +307,9 @@ static int set_options(struct da_conn *conn, const struct da_conn_options *optio
     if (rc != 0)
         return rc;
     if (options->ca_file != NULL) {
+        rc = check_ca_file(options->ca_file, err);
+        if (rc != 0)
+            return rc;
         rc = set_option(conn, LDAP_OPT_X_TLS_CACERTFILE, options->ca_file, "X_TLS_CACERTFILE",
                         err);
         if (rc != 0)

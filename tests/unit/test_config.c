@@ -119,6 +119,9 @@ static void config_file_errors_name_line(void **state)
         {"page-size = many\n", ":1: invalid value \"many\""},
         {"json = perhaps\n", ":1: invalid value \"perhaps\""},
         {"uri =\n", ":1: the value is empty"},
+        {"base = \"OU=x\n", ":1: invalid quoted value"},
+        {"base = \"OU=x\" trailing\n", ":1: invalid quoted value"},
+        {"uri = # only a comment\n", ":1: the value is empty"},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -135,6 +138,27 @@ static void config_file_errors_name_line(void **state)
         unlink(path);
         free(path);
     }
+}
+
+static void config_file_comments_and_quotes(void **state)
+{
+    static const char content[] = "state = /var/lib/delegaudit   # hourly snapshots\n"
+                                  "base = \"OU=Team #1,DC=contoso,DC=test\"  # quoted\n"
+                                  "binddn = CN=svc#audit,DC=contoso,DC=test\n"
+                                  "uri=ldaps://dc1.contoso.test\t# the DC\n";
+    char *path = write_temporary(content, sizeof(content) - 1);
+    struct da_settings settings;
+    struct da_error err = {0};
+
+    da_settings_init(&settings);
+    assert_int_equal(da_settings_load_file(&settings, path, &err), 0);
+    assert_string_equal(settings.state_dir, "/var/lib/delegaudit");
+    assert_string_equal(settings.base, "OU=Team #1,DC=contoso,DC=test");
+    assert_string_equal(settings.bind_dn, "CN=svc#audit,DC=contoso,DC=test");
+    assert_string_equal(settings.uri, "ldaps://dc1.contoso.test");
+    da_settings_clear(&settings);
+    unlink(path);
+    free(path);
 }
 
 static void config_file_missing(void **state)
@@ -213,6 +237,7 @@ int main(void)
         cmocka_unit_test(settings_reject_unknown_mechanism),
         cmocka_unit_test(config_file_applies_settings),
         cmocka_unit_test(config_file_errors_name_line),
+        cmocka_unit_test(config_file_comments_and_quotes),
         cmocka_unit_test(config_file_missing),
         cmocka_unit_test(password_file_trailing_newline),
         cmocka_unit_test(password_file_rejects_bad),
