@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "auditor/config.h"
 #include "auditor/diff.h"
 #include "auditor/error.h"
 #include "auditor/findings.h"
+#include "auditor/log.h"
 #include "auditor/password.h"
 #include "auditor/poll.h"
 #include "auditor/snapshot.h"
@@ -128,13 +130,14 @@ static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 
 static int usage_error(const char *fmt, ...)
 {
+    char message[2048];
     va_list ap;
 
-    fputs("delegaudit: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    fputs("\nRun \"delegaudit help\" for the options.\n", stderr);
+    da_log("%s", message);
+    fputs("Run \"delegaudit help\" for the options.\n", stderr);
     return DA_ERR_USAGE;
 }
 
@@ -190,7 +193,7 @@ static int parse_options(int argc, char **argv, struct da_settings *settings, in
     optind = 0;
     while ((option = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
         if (option == OPTION_CONFIG && da_settings_load_file(settings, optarg, &err) != 0) {
-            fprintf(stderr, "delegaudit: %s\n", err.message);
+            da_log("%s", err.message);
             return err.status;
         }
     }
@@ -205,7 +208,7 @@ static int parse_options(int argc, char **argv, struct da_settings *settings, in
             snprintf(origin, sizeof(origin), "option %s",
                      option < 256 ? (char[]){'-', (char)option, '\0'} : name);
             if (da_settings_set(settings, name, optarg, origin, &err) != 0) {
-                fprintf(stderr, "delegaudit: %s\n", err.message);
+                da_log("%s", err.message);
                 return err.status;
             }
             continue;
@@ -281,7 +284,7 @@ static int obtain_password(const struct da_settings *settings, char **password)
     if (rc == 0 && *password == NULL)
         rc = da_error_set(&err, DA_ERR_LOCAL, "out of memory");
     if (rc != 0)
-        fprintf(stderr, "delegaudit: %s\n", err.message);
+        da_log("%s", err.message);
     return rc;
 }
 
@@ -291,10 +294,38 @@ static int render(const struct da_settings *settings, const struct da_report *re
                             : da_report_write_text(stdout, report);
 
     if (rc != 0 || fflush(stdout) != 0) {
-        fprintf(stderr, "delegaudit: writing the report to standard output failed\n");
+        da_log("writing the report to standard output failed");
         return DA_ERR_LOCAL;
     }
     return 0;
+}
+
+/* Describes in buffer why two snapshots must not be compared: a different
+ * search base or domain would make every account outside the overlap look
+ * gained or lost. Returns NULL when they are comparable. */
+static const char *comparison_obstacle(const struct da_snapshot *previous,
+                                       const struct da_snapshot *current, char *buffer,
+                                       size_t size)
+{
+    const struct da_poll_info *old = &previous->poll;
+    const struct da_poll_info *new = &current->poll;
+
+    if (old->domain_sid != NULL && new->domain_sid != NULL &&
+        strcasecmp(old->domain_sid, new->domain_sid) != 0) {
+        snprintf(buffer, size,
+                 "it is of another domain (SID %s, now %s), so this poll starts a new baseline",
+                 old->domain_sid, new->domain_sid);
+        return buffer;
+    }
+    if (old->base_dn != NULL && new->base_dn != NULL &&
+        strcasecmp(old->base_dn, new->base_dn) != 0) {
+        snprintf(buffer, size,
+                 "it was read under base %s, this poll under %s, so this poll starts a new "
+                 "baseline; keep one state directory per base",
+                 old->base_dn, new->base_dn);
+        return buffer;
+    }
+    return NULL;
 }
 
 static int outcome(const struct da_findings *findings, const struct da_diff *diff)
@@ -320,6 +351,8 @@ static int command_poll(int argc, char **argv)
     char *current_path = NULL;
     char *password = NULL;
     bool have_diff = false;
+    const char *comparison_skipped = NULL;
+    char obstacle[1024];
     int first_operand = 0;
     int rc;
 
@@ -355,7 +388,7 @@ static int command_poll(int argc, char **argv)
         if (rc == 0)
             rc = da_state_load_latest(state, &previous, &previous_path, &err);
         if (rc != 0) {
-            fprintf(stderr, "delegaudit: %s\n", err.message);
+            da_log("%s", err.message);
             goto out;
         }
     }
@@ -386,21 +419,23 @@ static int command_poll(int argc, char **argv)
     da_password_free(password);
     password = NULL;
     if (rc != 0) {
-        fprintf(stderr, "delegaudit: %s\n", err.message);
+        da_log("%s", err.message);
         if (state != NULL)
-            fprintf(stderr, "delegaudit: no snapshot was saved; the previous one is unchanged\n");
+            da_log("no snapshot was saved; the previous one is unchanged");
         goto out;
     }
 
     if (da_findings_compute(current, &findings) != 0) {
         rc = da_error_set(&err, DA_ERR_LOCAL, "out of memory computing the findings");
-        fprintf(stderr, "delegaudit: %s\n", err.message);
+        da_log("%s", err.message);
         goto out;
     }
-    if (previous != NULL) {
+    if (previous != NULL)
+        comparison_skipped = comparison_obstacle(previous, current, obstacle, sizeof(obstacle));
+    if (previous != NULL && comparison_skipped == NULL) {
         if (da_diff_compute(previous, current, &diff) != 0) {
             rc = DA_ERR_LOCAL;
-            fprintf(stderr, "delegaudit: out of memory computing the differences\n");
+            da_log("out of memory computing the differences");
             goto out;
         }
         have_diff = true;
@@ -415,7 +450,7 @@ static int command_poll(int argc, char **argv)
     if (state != NULL) {
         rc = da_state_write(state, current, &current_path, &err);
         if (rc != 0) {
-            fprintf(stderr, "delegaudit: %s\n", err.message);
+            da_log("%s", err.message);
             goto out;
         }
     }
@@ -429,20 +464,21 @@ static int command_poll(int argc, char **argv)
         .findings = &findings,
         .diff = have_diff ? &diff : NULL,
         .stats = &stats,
+        .comparison_skipped = comparison_skipped,
     };
     rc = render(&settings, &report);
     if (rc != 0) {
         if (state != NULL) {
             da_state_discard(state);
-            fprintf(stderr, "delegaudit: the new snapshot was not saved; the previous one "
-                    "stays the baseline\n");
+            da_log("the new snapshot was not saved; the previous one "
+                    "stays the baseline");
         }
         goto out;
     }
     if (state != NULL) {
         rc = da_state_commit(state, settings.keep, &err);
         if (rc != 0) {
-            fprintf(stderr, "delegaudit: %s\n", err.message);
+            da_log("%s", err.message);
             goto out;
         }
     }
@@ -496,13 +532,13 @@ static int command_diff(int argc, char **argv)
     if (rc == 0)
         rc = da_snapshot_read_file(argv[first_operand + 1], &after, &err);
     if (rc != 0) {
-        fprintf(stderr, "delegaudit: %s\n", err.message);
+        da_log("%s", err.message);
         goto out;
     }
 
     if (da_findings_compute(after, &findings) != 0 || da_diff_compute(before, after, &diff) != 0) {
         rc = DA_ERR_LOCAL;
-        fprintf(stderr, "delegaudit: out of memory comparing the snapshots\n");
+        da_log("out of memory comparing the snapshots");
         goto out;
     }
 

@@ -5,14 +5,69 @@
 #include <string.h>
 #include <time.h>
 
+#include "auditor/log.h"
 #include "ldap/ad.h"
 #include "ldap/search.h"
 
+/* The objectGUIDs seen so far in one search, borrowed from the accounts
+ * of the snapshot (their strings do not move when the array grows). */
+struct guid_set {
+    const char **slots; /* open addressing, NULL when empty */
+    size_t slot_count;  /* a power of two, at least twice count */
+    size_t count;
+};
+
 struct poll_context {
     struct da_snapshot *snapshot;
+    struct guid_set seen;
     bool progress;
     unsigned long entries_at_last_progress;
 };
+
+static size_t hash_guid(const char *guid)
+{
+    size_t hash = 5381;
+
+    for (const char *cursor = guid; *cursor != '\0'; cursor++)
+        hash = hash * 33 + (unsigned char)*cursor;
+    return hash;
+}
+
+/* Adds guid. Returns 1 when it was there already, 0 when added, -1 when
+ * memory runs out. */
+static int guid_set_add(struct guid_set *set, const char *guid)
+{
+    size_t slot;
+
+    if (set->slot_count < 2 * (set->count + 1)) {
+        size_t slot_count = set->slot_count ? set->slot_count * 2 : 1024;
+        const char **slots = calloc(slot_count, sizeof(*slots));
+
+        if (slots == NULL)
+            return -1;
+        for (size_t i = 0; i < set->slot_count; i++) {
+            if (set->slots[i] == NULL)
+                continue;
+            slot = hash_guid(set->slots[i]) & (slot_count - 1);
+            while (slots[slot] != NULL)
+                slot = (slot + 1) & (slot_count - 1);
+            slots[slot] = set->slots[i];
+        }
+        free(set->slots);
+        set->slots = slots;
+        set->slot_count = slot_count;
+    }
+
+    slot = hash_guid(guid) & (set->slot_count - 1);
+    while (set->slots[slot] != NULL) {
+        if (strcmp(set->slots[slot], guid) == 0)
+            return 1;
+        slot = (slot + 1) & (set->slot_count - 1);
+    }
+    set->slots[slot] = guid;
+    set->count++;
+    return 0;
+}
 
 static double seconds_since(const struct timespec *start)
 {
@@ -38,10 +93,27 @@ static int store_account(struct da_entry *entry, void *context, struct da_error 
 {
     struct poll_context *poll = context;
     struct da_account account = {0};
+    const char *guid;
     int rc = da_ad_entry_to_account(entry, &account, err);
 
     if (rc != 0)
         return rc;
+
+    /* A server that serves a page twice, for example by cycling through
+     * cookies, would otherwise keep the poll going forever. */
+    guid = account.guid;
+    rc = guid_set_add(&poll->seen, guid);
+    if (rc != 0) {
+        if (rc > 0)
+            rc = da_error_set(err, DA_ERR_DIRECTORY,
+                              "the search returned the account %s (%s) twice, so the server "
+                              "is repeating pages; stopping. Next step: poll again, or poll "
+                              "another domain controller", account.dn, guid);
+        else
+            rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+        da_account_clear(&account);
+        return rc;
+    }
     if (da_snapshot_add_account(poll->snapshot, &account) != 0) {
         da_account_clear(&account);
         return da_error_set(err, DA_ERR_LOCAL, "out of memory after %zu accounts",
@@ -220,6 +292,7 @@ int da_poll_run(const struct da_poll_options *options, struct da_conn **conn_out
     rc = 0;
 
 out:
+    free(context.seen.slots);
     free_attributes(attributes);
     da_rootdse_clear(&rootdse);
     da_snapshot_free(snapshot);
@@ -263,7 +336,7 @@ void da_poll_resolve_presence(struct da_conn *conn, struct da_diff *diff)
         else if (da_error_is_no_such_object(&err))
             change->presence = DA_PRESENCE_NOT_FOUND;
         else
-            fprintf(stderr, "delegaudit: warning: could not check whether %s still exists: %s\n",
+            da_log_warning("could not check whether %s still exists: %s",
                     change->before->guid, err.message);
     }
 }

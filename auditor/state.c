@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "auditor/log.h"
 #include "auditor/snapshot.h"
 
 #define SNAPSHOT_PREFIX "snapshot-"
@@ -432,6 +433,29 @@ out:
     return status;
 }
 
+static int list_snapshot_files(const char *dir, char ***out, size_t *out_count);
+
+/* Warns when snapshots exist without a `latest` file. Deleting `latest` is
+ * how an administrator starts a new baseline, but it is also how someone
+ * would hide the changes made since the last poll. */
+static void warn_orphaned_snapshots(const struct da_state *state)
+{
+    char **names = NULL;
+    size_t count = 0;
+
+    if (list_snapshot_files(state->dir, &names, &count) != 0)
+        return;
+    if (count > 0)
+        da_log_warning("%s has %zu snapshot files but no `latest` file, so this "
+                "poll starts a new baseline and reports no changes. If nobody removed `latest` "
+                "on purpose, find out who did, and compare with the newest old snapshot: "
+                "delegaudit diff OLD NEW",
+                state->dir, count);
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+}
+
 int da_state_load_latest(struct da_state *state, struct da_snapshot **out, char **path_out,
                          struct da_error *err)
 {
@@ -455,6 +479,7 @@ int da_state_load_latest(struct da_state *state, struct da_snapshot **out, char 
         *out = NULL;
         if (path_out != NULL)
             *path_out = NULL;
+        warn_orphaned_snapshots(state);
         goto out;
     }
 
@@ -669,9 +694,8 @@ static void prune_snapshots(const struct da_state *state, const char *keep_name,
         return;
 
     if (list_snapshot_files(state->dir, &names, &count) != 0) {
-        fprintf(stderr,
-                "delegaudit: warning: cannot list %s to delete old snapshots: %s; the new "
-                "snapshot is saved\n",
+        da_log_warning("cannot list %s to delete old snapshots: %s; the new "
+                "snapshot is saved",
                 state->dir, strerror(errno));
         return;
     }
@@ -689,9 +713,8 @@ static void prune_snapshots(const struct da_state *state, const char *keep_name,
         }
         path = join_path(state->dir, names[i]);
         if (path == NULL || unlink(path) != 0)
-            fprintf(stderr,
-                    "delegaudit: warning: cannot delete old snapshot %s/%s: %s; the new "
-                    "snapshot is saved\n",
+            da_log_warning("cannot delete old snapshot %s/%s: %s; the new "
+                    "snapshot is saved",
                     state->dir, names[i], path == NULL ? "out of memory" : strerror(errno));
         free(path);
     }
@@ -798,7 +821,7 @@ void da_state_discard(struct da_state *state)
     /* `latest` does not name this file, so removing it restores the state
      * directory as it was before da_state_write. */
     if (path == NULL || unlink(path) != 0)
-        fprintf(stderr, "delegaudit: warning: could not remove the uncommitted snapshot %s/%s\n",
+        da_log_warning("could not remove the uncommitted snapshot %s/%s",
                 state->dir, state->pending_name);
     free(path);
     free(state->pending_name);

@@ -1,20 +1,23 @@
 #include "ldap/connection.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <ldap.h>
+#include <netdb.h>
+#include <poll.h>
 #include <sasl/sasl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "auditor/log.h"
 
 struct da_conn {
     LDAP *ld;
@@ -136,7 +139,14 @@ int da_conn_report(struct da_conn *conn, int rc, struct da_error *err, const cha
         ldap_get_option(conn->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diagnostic);
         ldap_get_option(conn->ld, LDAP_OPT_MATCHED_DN, &matched);
     }
-    /* libldap's placeholder for "no detail" only adds noise. */
+    /* libldap's placeholder for "no detail" only adds noise, and a final
+     * period would double the one before "Next step". */
+    if (diagnostic != NULL) {
+        size_t length = strlen(diagnostic);
+
+        while (length > 0 && (diagnostic[length - 1] == '.' || diagnostic[length - 1] == '\n'))
+            diagnostic[--length] = '\0';
+    }
     if (diagnostic != NULL &&
         (diagnostic[0] == '\0' || strcmp(diagnostic, "(unknown error code)") == 0)) {
         ldap_memfree(diagnostic);
@@ -172,6 +182,24 @@ int da_conn_report(struct da_conn *conn, int rc, struct da_error *err, const cha
     ldap_memfree(diagnostic);
     ldap_memfree(matched);
     return DA_ERR_DIRECTORY;
+}
+
+/* True for a DNS host name or an IPv4 or IPv6 literal: letters, digits,
+ * '-', '_', '.', and ':' inside an IPv6 literal. Anything else is rejected before
+ * a resolver is asked about it. */
+static bool valid_host(const char *host)
+{
+    bool ipv6 = strchr(host, ':') != NULL;
+
+    if (host[0] == '\0' || strlen(host) > 253)
+        return false;
+    for (const char *cursor = host; *cursor != '\0'; cursor++) {
+        unsigned char c = (unsigned char)*cursor;
+
+        if (!(isalnum(c) || c == '-' || c == '_' || c == '.' || (ipv6 && (c == ':' || c == '%'))))
+            return false;
+    }
+    return true;
 }
 
 /* Accepts exactly one ldap:// or ldaps:// URL with a host. */
@@ -214,6 +242,13 @@ static int check_uri(const char *uri, bool *is_ldaps, struct da_error *err)
         return da_error_set(err, DA_ERR_USAGE,
                             "LDAP URI \"%s\" has no host: name the domain controller, as in "
                             "ldaps://dc1.example.com", uri);
+    }
+
+    if (!valid_host(url->lud_host)) {
+        ldap_free_urldesc(url);
+        return da_error_set(err, DA_ERR_USAGE,
+                            "invalid host name in the LDAP URI \"%s\": use the domain "
+                            "controller's DNS name, as in ldaps://dc1.example.com", uri);
     }
 
     *is_ldaps = strcasecmp(url->lud_scheme, "ldaps") == 0;
@@ -439,7 +474,7 @@ int da_conn_open(const struct da_conn_options *options, struct da_conn **out,
         goto out;
 
     if (conn->verbose)
-        fprintf(stderr, "delegaudit: connecting to %s\n", conn->uri);
+        da_log("connecting to %s", conn->uri);
 
     clock_gettime(CLOCK_MONOTONIC, &connect_start);
     rc = ldap_connect(conn->ld);
@@ -473,7 +508,7 @@ int da_conn_open(const struct da_conn_options *options, struct da_conn **out,
         goto out;
 
     if (conn->verbose)
-        fprintf(stderr, "delegaudit: bound to %s with %s\n", conn->uri,
+        da_log("bound to %s with %s", conn->uri,
                 options->bind_method == DA_BIND_SIMPLE ? "simple bind" : "SASL GSSAPI");
 
     *out = conn;

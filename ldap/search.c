@@ -1,12 +1,12 @@
 #include "ldap/search.h"
 
 #include <ldap.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include "auditor/log.h"
 #include "ldap/range.h"
 
 struct da_entry {
@@ -48,8 +48,10 @@ char *da_filter_escape(const char *value, size_t length)
     for (size_t i = 0; i < length; i++) {
         unsigned char byte = (unsigned char)value[i];
 
+        /* RFC 4515 requires the first five; control bytes and non-ASCII
+         * bytes are escaped too, so that logged filters stay printable. */
         if (byte == '*' || byte == '(' || byte == ')' || byte == '\\' || byte == '\0' ||
-            byte >= 0x80) {
+            byte < 0x20 || byte >= 0x7f) {
             escaped[used++] = '\\';
             escaped[used++] = hex[byte >> 4];
             escaped[used++] = hex[byte & 0x0f];
@@ -115,7 +117,7 @@ static int fetch_range(void *context, const char *attr, unsigned long low, char 
     }
 
     if (da_conn_verbose(entry->conn))
-        fprintf(stderr, "delegaudit: ranged retrieval of %s on \"%s\"\n", request, dn);
+        da_log("ranged retrieval of %s on \"%s\"", request, dn);
 
     rc = ldap_search_ext_s(entry->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attributes, 0, NULL,
                            NULL, &timeout, LDAP_NO_LIMIT, &result);
@@ -243,7 +245,7 @@ static void log_reference(struct da_conn *conn, LDAP *ld, LDAPMessage *message)
     if (ldap_parse_reference(ld, message, &referrals, NULL, 0) != LDAP_SUCCESS)
         return;
     for (size_t i = 0; referrals != NULL && referrals[i] != NULL; i++)
-        fprintf(stderr, "delegaudit: skipped continuation reference %s\n", referrals[i]);
+        da_log("skipped continuation reference %s", referrals[i]);
     ldap_memvfree((void **)referrals);
 }
 
@@ -388,97 +390,12 @@ out:
     return rc;
 }
 
-/* Every paged-results cookie of one search. A server that hands back a
- * cookie it sent before, right away or after a cycle of any length, would
- * make the loop request the same pages forever. */
-struct cookie_history {
-    struct berval *cookies; /* copies, in arrival order */
-    size_t count;
-    size_t *slots;          /* open addressing: index + 1, 0 when empty */
-    size_t slot_count;      /* a power of two, at least twice count */
-};
-
-static uint64_t hash_cookie(const struct berval *cookie)
-{
-    uint64_t hash = UINT64_C(14695981039346656037); /* FNV-1a */
-
-    for (ber_len_t i = 0; i < cookie->bv_len; i++) {
-        hash ^= (unsigned char)cookie->bv_val[i];
-        hash *= UINT64_C(1099511628211);
-    }
-    return hash;
-}
-
-static bool same_cookie(const struct berval *left, const struct berval *right)
-{
-    return left->bv_len == right->bv_len && memcmp(left->bv_val, right->bv_val, left->bv_len) == 0;
-}
-
-static int grow_slots(struct cookie_history *history)
-{
-    size_t slot_count = history->slot_count ? history->slot_count * 2 : 64;
-    size_t *slots = calloc(slot_count, sizeof(*slots));
-
-    if (slots == NULL)
-        return -1;
-    for (size_t i = 0; i < history->count; i++) {
-        size_t slot = hash_cookie(&history->cookies[i]) & (slot_count - 1);
-
-        while (slots[slot] != 0)
-            slot = (slot + 1) & (slot_count - 1);
-        slots[slot] = i + 1;
-    }
-    free(history->slots);
-    history->slots = slots;
-    history->slot_count = slot_count;
-    return 0;
-}
-
-/* Adds a copy of cookie. Returns 1 when it was seen before, 0 when it is
- * new, -1 when memory runs out. */
-static int remember_cookie(struct cookie_history *history, const struct berval *cookie)
-{
-    struct berval *cookies;
-    size_t slot;
-
-    if (history->slot_count < 2 * (history->count + 1) && grow_slots(history) != 0)
-        return -1;
-
-    slot = hash_cookie(cookie) & (history->slot_count - 1);
-    while (history->slots[slot] != 0) {
-        if (same_cookie(&history->cookies[history->slots[slot] - 1], cookie))
-            return 1;
-        slot = (slot + 1) & (history->slot_count - 1);
-    }
-
-    cookies = realloc(history->cookies, (history->count + 1) * sizeof(*cookies));
-    if (cookies == NULL)
-        return -1;
-    history->cookies = cookies;
-    cookies[history->count].bv_len = cookie->bv_len;
-    cookies[history->count].bv_val = malloc(cookie->bv_len ? cookie->bv_len : 1);
-    if (cookies[history->count].bv_val == NULL)
-        return -1;
-    memcpy(cookies[history->count].bv_val, cookie->bv_val, cookie->bv_len);
-    history->slots[slot] = ++history->count;
-    return 0;
-}
-
-static void clear_cookie_history(struct cookie_history *history)
-{
-    for (size_t i = 0; i < history->count; i++)
-        free(history->cookies[i].bv_val);
-    free(history->cookies);
-    free(history->slots);
-    memset(history, 0, sizeof(*history));
-}
-
 int da_search_run(struct da_conn *conn, const struct da_search *search,
                   struct da_search_stats *stats, struct da_error *err)
 {
     LDAP *ld = da_conn_ldap(conn);
     struct da_search_stats local_stats = {0};
-    struct cookie_history history = {0};
+    unsigned long empty_pages = 0;
     struct berval cookie = {0, NULL};
     int rc;
 
@@ -486,46 +403,42 @@ int da_search_run(struct da_conn *conn, const struct da_search *search,
         stats = &local_stats;
 
     if (da_conn_verbose(conn))
-        fprintf(stderr, "delegaudit: searching %s, base \"%s\", scope %s, filter %s, page size %d\n",
+        da_log("searching %s, base \"%s\", scope %s, filter %s, page size %d",
                 da_conn_uri(conn), search->base, search->scope == DA_SCOPE_BASE ? "base" : "subtree",
                 search->filter, search->page_size);
 
     do {
+        unsigned long entries_before = stats->entries;
+
         rc = run_page(conn, ld, search, &cookie, stats, err);
         if (rc != 0)
             goto out;
-        if (cookie.bv_len > 0) {
-            int seen = remember_cookie(&history, &cookie);
-
-            if (seen < 0) {
-                rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
-                goto out;
-            }
-            if (seen > 0) {
-                rc = da_error_set(err, DA_ERR_DIRECTORY,
-                                  "the search under \"%s\" on %s returned a paged-results "
-                                  "cookie it had returned before, so paging would repeat the "
-                                  "same pages forever; stopping. Next step: poll again, or "
-                                  "poll another domain controller", search->base,
-                                  da_conn_uri(conn));
-                goto out;
-            }
+        /* Samba reuses cookies across pages, so a server that repeats
+         * itself is recognised by its entries (the caller's duplicate
+         * check) or, for pages without entries, by this bound. */
+        empty_pages = stats->entries == entries_before ? empty_pages + 1 : 0;
+        if (empty_pages > DA_SEARCH_EMPTY_PAGES_MAX) {
+            rc = da_error_set(err, DA_ERR_DIRECTORY,
+                              "the search under \"%s\" on %s returned %lu pages in a row "
+                              "without entries, so paging makes no progress; stopping. Next "
+                              "step: poll again, or poll another domain controller",
+                              search->base, da_conn_uri(conn), empty_pages);
+            goto out;
         }
         if (da_conn_verbose(conn) >= 2 && search->page_size > 0)
-            fprintf(stderr, "delegaudit: page %lu read, %lu entries so far\n", stats->pages,
+            da_log("page %lu read, %lu entries so far", stats->pages,
                     stats->entries);
         if (search->on_page != NULL)
             search->on_page(stats, search->context);
     } while (search->page_size > 0 && cookie.bv_val != NULL && cookie.bv_len > 0);
 
     if (da_conn_verbose(conn))
-        fprintf(stderr, "delegaudit: search under \"%s\" returned %lu entries in %lu pages, "
-                "%lu continuation references skipped\n",
+        da_log("search under \"%s\" returned %lu entries in %lu pages, "
+                "%lu continuation references skipped",
                 search->base, stats->entries, stats->pages, stats->references);
     rc = 0;
 
 out:
-    clear_cookie_history(&history);
     ber_memfree(cookie.bv_val);
     return rc;
 }

@@ -46,6 +46,10 @@ struct da_search {
     void *context;
 };
 
+/* Consecutive pages without entries after which a paged search is taken
+ * to be stuck. An estimate: AD and Samba fill every page but the last. */
+#define DA_SEARCH_EMPTY_PAGES_MAX 1000
+
 /* Runs the search to the end. Every failure (lost connection, timeout,
  * size or time limit, a missing paged-results response control, a
  * non-success result) is an error: the caller must treat what it has seen

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "auditor/snapshot.h"
-#include "reports/escape.h"
+#include "auditor/escape.h"
 
 /* Adds item to object under name. Deletes item when adding fails, so the
  * caller can pass a constructor call directly. Returns false when item is
@@ -305,7 +305,9 @@ static cJSON *create_document(const struct da_report *report)
                   create_string_or_null(report->previous_path)) ||
         !add_item(document, "statistics", create_statistics(report->stats)) ||
         !add_item(document, "findings", create_findings(report->findings)) ||
-        !add_item(document, "changes", create_changes(report->diff))) {
+        !add_item(document, "changes", create_changes(report->diff)) ||
+        !add_item(document, "comparison_skipped",
+                  create_string_or_null(report->comparison_skipped))) {
         cJSON_Delete(document);
         return NULL;
     }

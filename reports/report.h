@@ -22,6 +22,9 @@ struct da_report {
     const struct da_findings *findings;  /* findings of current */
     const struct da_diff *diff;          /* NULL when there is no previous */
     const struct da_poll_stats *stats;   /* NULL for diff */
+    /* Why diff is NULL although previous is set, such as snapshots of two
+     * different search bases; NULL otherwise. */
+    const char *comparison_skipped;
 };
 
 /* Writes the human-readable report. Directory values pass through
@@ -35,7 +38,8 @@ int da_report_write_text(FILE *out, const struct da_report *report);
  *   "snapshot_file", "previous_snapshot_file", "statistics",
  *   "findings": [ { "rule_id", "severity", "account": {...}, "values",
  *                   "protocol_transition" } ],
- *   "changes": [ ... ] or null when there is no baseline }.
+ *   "changes": [ ... ] or null when there is no baseline or no comparison,
+ *   "comparison_skipped": why a previous snapshot was not compared, or null }.
  * "poll" and "previous_poll" (null on the first poll) hold the members of
  * the snapshot's "poll" object. "statistics" is { "entries", "pages",
  * "references_skipped", "seconds" }, null for diff. A finding's "account"

@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "auditor/match.h"
-#include "reports/escape.h"
+#include "auditor/escape.h"
 
 /* Width of the label column in the details of a finding or change. */
 #define LABEL_WIDTH 20
@@ -599,9 +599,13 @@ static void write_changes(struct text_writer *writer, const struct da_report *re
     bool diff_command = is_diff_command(report);
 
     if (diff == NULL) {
-        if (report->previous == NULL && !diff_command)
+        if (report->previous == NULL && !diff_command) {
             put(writer, "First poll: no previous snapshot to compare with.\n");
-        else
+        } else if (report->comparison_skipped != NULL) {
+            put(writer, "Not compared with the previous snapshot: ");
+            put_value(writer, report->comparison_skipped);
+            put(writer, ".\n");
+        } else
             put(writer, "No comparison with a previous snapshot.\n");
         return;
     }

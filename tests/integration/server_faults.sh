@@ -215,12 +215,12 @@ check_poll_fails silent-after-bind "Timed out" --timeout 2
 
 # Every page returns the same cookie and the same entries: stop at the
 # second page instead of requesting it forever.
-check_poll_fails cookie-loop "cookie it had returned before"
+check_poll_fails cookie-loop "is repeating pages"
 check_equal 2 "$(count_requests ' paged ')" "cookie-loop: pages requested"
 
 # The pages alternate between two cookies, each with the same entries. The
-# poll must end by itself at the first repeated cookie.
-check_poll_fails cookie-cycle "cookie it had returned before"
+# poll must end by itself at the first account served twice.
+check_poll_fails cookie-cycle "is repeating pages"
 pages=$(count_requests ' paged ')
 ((pages <= 10)) || fail "cookie-cycle: the server saw $pages page requests"
 

@@ -244,11 +244,11 @@ static void kind_from_object_class(void **state)
 
 static void filter_escape_binary(void **state)
 {
-    static const char value[] = {'a', '*', '(', ')', '\\', '\0', (char)0xff, 'z'};
+    static const char value[] = {'a', '*', '(', ')', '\\', '\0', (char)0xff, 0x1b, 0x7f, 'z'};
     char *escaped = da_filter_escape(value, sizeof(value));
 
     assert_non_null(escaped);
-    assert_string_equal(escaped, "a\\2a\\28\\29\\5c\\00\\ffz");
+    assert_string_equal(escaped, "a\\2a\\28\\29\\5c\\00\\ff\\1b\\7fz");
     free(escaped);
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reports/escape.h"
+#include "auditor/escape.h"
 
 struct escape_case {
     const char *name;

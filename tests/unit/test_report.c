@@ -1134,6 +1134,7 @@ static const struct member_type document_members[] = {
     {"statistics", JSON_OBJECT_OR_NULL},
     {"findings", JSON_ARRAY},
     {"changes", JSON_ARRAY_OR_NULL},
+    {"comparison_skipped", JSON_STRING_OR_NULL},
 };
 
 static const struct member_type poll_members[] = {

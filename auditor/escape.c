@@ -1,6 +1,6 @@
 /* Escaping of directory values for terminals and logs, and of printed JSON
  * documents. Both walk the text with one strict UTF-8 decoder. */
-#include "reports/escape.h"
+#include "auditor/escape.h"
 
 #include <stdbool.h>
 #include <stdint.h>
