@@ -393,6 +393,23 @@ static bool is_krbtgt_target(const struct da_report *report, const char *target)
            da_target_is_krbtgt(target, previous->krbtgts, previous->krbtgt_count);
 }
 
+static bool lists_krbtgt_target(const struct da_report *report, const struct da_strv *values)
+{
+    for (size_t i = 0; i < values->count; i++) {
+        if (is_krbtgt_target(report, values->items[i]))
+            return true;
+    }
+    return false;
+}
+
+static bool is_urgent_change(const struct da_report *report,
+                             const struct da_account_change *change)
+{
+    return change->protocol_transition_changed ||
+           lists_krbtgt_target(report, &change->targets_added) ||
+           lists_krbtgt_target(report, &change->targets_removed);
+}
+
 /* Writes one line per value: "added msDS-AllowedToDelegateTo cifs/fs1". */
 static void put_value_lines(struct text_writer *writer, const struct da_report *report,
                             const char *verb, const char *attribute,
@@ -631,8 +648,17 @@ static void write_changes(struct text_writer *writer, const struct da_report *re
             put_format(writer, ": %lu\n", (unsigned long)diff->count);
     }
 
-    for (size_t i = 0; i < diff->count; i++)
-        write_change(writer, report, &diff->changes[i]);
+    /* Changes that add or remove a krbtgt target, or turn protocol
+     * transition on or off, come first: after a bulk change they would
+     * otherwise be buried in GUID order among thousands of others. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < diff->count; i++) {
+            const struct da_account_change *change = &diff->changes[i];
+
+            if (is_urgent_change(report, change) == (pass == 0))
+                write_change(writer, report, change);
+        }
+    }
 }
 
 int da_report_write_text(FILE *out, const struct da_report *report)

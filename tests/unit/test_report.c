@@ -564,6 +564,31 @@ static void text_poll_with_changes(void **state)
     scenario_free(&scenario);
 }
 
+static void text_krbtgt_changes_first(void **state)
+{
+    struct scenario scenario;
+    struct da_account_change web;
+    char *text;
+
+    (void)state;
+    scenario_build(&scenario, true);
+    /* Put the change that adds a krbtgt target last, as GUID order may. */
+    web = scenario.diff.changes[0];
+    scenario.diff.changes[0] = scenario.diff.changes[1];
+    scenario.diff.changes[1] = scenario.diff.changes[2];
+    scenario.diff.changes[2] = web;
+    text = render(da_report_write_text, &scenario.report);
+
+    assert_true(offset_of(text, "~ svc-web (user) changed") <
+                offset_of(text, "+ WS01$ (computer) gained delegation"));
+    /* The other changes keep their order. */
+    assert_true(offset_of(text, "+ WS01$ (computer) gained delegation") <
+                offset_of(text, "- svc-old (user) lost all delegation"));
+
+    free(text);
+    scenario_free(&scenario);
+}
+
 static void text_lost_presence_wording(void **state)
 {
     static const struct {
@@ -1451,6 +1476,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_first_poll_with_findings),
         cmocka_unit_test(text_poll_with_changes),
+        cmocka_unit_test(text_krbtgt_changes_first),
         cmocka_unit_test(text_lost_presence_wording),
         cmocka_unit_test(text_diff_command_header),
         cmocka_unit_test(text_no_findings_no_changes),
