@@ -295,6 +295,36 @@ static int set_option(struct da_conn *conn, int option, const void *value, const
     return 0;
 }
 
+/* Copies the CA settings of the OpenLDAP client configuration (TLS_CACERT
+ * and TLS_CACERTDIR in ldap.conf, or LDAPTLS_CACERT in the environment) to
+ * the handle. libldap 2.5 leaves them out of the handle's own TLS context,
+ * which would then trust no CA at all. */
+static int inherit_default_ca(struct da_conn *conn, struct da_error *err)
+{
+    static const struct {
+        int option;
+        const char *name;
+    } settings[] = {
+        {LDAP_OPT_X_TLS_CACERTFILE, "X_TLS_CACERTFILE"},
+        {LDAP_OPT_X_TLS_CACERTDIR, "X_TLS_CACERTDIR"},
+    };
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]) && rc == 0; i++) {
+        char *value = NULL;
+
+        if (ldap_get_option(NULL, settings[i].option, &value) == LDAP_OPT_SUCCESS &&
+            value != NULL) {
+            if (conn->verbose)
+                da_log("trusting the CA certificates of %s (from the OpenLDAP client "
+                       "configuration)", value);
+            rc = set_option(conn, settings[i].option, value, settings[i].name, err);
+        }
+        ldap_memfree(value);
+    }
+    return rc;
+}
+
 static int set_options(struct da_conn *conn, const struct da_conn_options *options,
                        bool tls, struct da_error *err)
 {
@@ -341,7 +371,11 @@ static int set_options(struct da_conn *conn, const struct da_conn_options *optio
     rc = set_option(conn, LDAP_OPT_X_TLS_REQUIRE_CERT, &require_cert, "X_TLS_REQUIRE_CERT", err);
     if (rc != 0)
         return rc;
-    if (options->ca_file != NULL) {
+    if (options->ca_file == NULL) {
+        rc = inherit_default_ca(conn, err);
+        if (rc != 0)
+            return rc;
+    } else {
         rc = check_ca_file(options->ca_file, err);
         if (rc != 0)
             return rc;

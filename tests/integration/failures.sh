@@ -69,6 +69,14 @@ run poll -H "$LAB_URI_LDAPS" --ca-file "$TEST_TMP/missing.pem" -x -D "$LAB_ADMIN
 [[ $STATUS == 2 || $STATUS == 3 ]] || fail "exit status for a missing CA file: $STATUS"
 check_contains "$ERR" "$TEST_TMP/missing.pem" "message for a missing CA file"
 
+# Without --ca-file the OpenLDAP client configuration decides which CAs to
+# trust (here LDAPTLS_CACERT), and LDAPTLS_REQCERT=never cannot switch the
+# certificate check off.
+LDAPTLS_CACERT=$LAB_CA_FILE run poll -H "$LAB_URI_LDAPS" -x -D "$LAB_ADMIN_DN" -y "$LAB_PASSWORD_FILE" -b "CN=Users,$LAB_BASE_DN" --no-progress
+check_equal 0 "$STATUS" "CA from LDAPTLS_CACERT (stderr: $ERR)"
+LDAPTLS_CACERT=$TEST_TMP/other-ca.pem LDAPTLS_REQCERT=never run poll -H "$LAB_URI_LDAPS" -x -D "$LAB_ADMIN_DN" -y "$LAB_PASSWORD_FILE" -b "CN=Users,$LAB_BASE_DN" --no-progress
+check_equal 3 "$STATUS" "LDAPTLS_REQCERT=never with an untrusted certificate"
+
 # A corrupt latest snapshot: an error naming it, and it stays as it is.
 latest=$state/$(cat "$state/latest")
 cp "$latest" "$TEST_TMP/latest.good"
