@@ -266,8 +266,9 @@ int da_poll_run(const struct da_poll_options *options, struct da_conn **conn_out
     rc = da_search_run(conn, &search, &search_stats, err);
     end_progress(&context);
     if (rc != 0) {
-        da_error_prefix(err, "poll incomplete after %lu accounts and %lu pages",
-                        search_stats.entries, search_stats.pages);
+        da_error_prefix(err, "poll incomplete after reading %lu account%s in %lu complete page%s",
+                        search_stats.entries, search_stats.entries == 1 ? "" : "s",
+                        search_stats.pages, search_stats.pages == 1 ? "" : "s");
         goto out;
     }
 

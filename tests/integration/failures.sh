@@ -56,6 +56,14 @@ elapsed=$((SECONDS - start))
 check_equal 3 "$STATUS" "exit status with a silent server (stderr: $ERR)"
 ((elapsed <= 15)) || fail "a silent server held the poll for $elapsed s despite --timeout 2"
 check_state_unchanged "a silent server"
+# The same on ldaps://, where the TLS handshake itself gets no answer.
+start=$SECONDS
+run poll -H "ldaps://127.0.0.1:$port" --ca-file "$LAB_CA_FILE" -x -D "$LAB_ADMIN_DN" -y "$LAB_PASSWORD_FILE" --connect-timeout 2 --timeout 2 --state "$state" --no-progress
+elapsed=$((SECONDS - start))
+check_equal 3 "$STATUS" "exit status with a silent TLS server"
+check_contains "$ERR" "timed out after 2 seconds" "message for a silent TLS server"
+((elapsed <= 6)) || fail "a silent TLS server held the poll for $elapsed s despite --connect-timeout 2"
+check_state_unchanged "a silent TLS server"
 
 # The certificate does not verify: the IP address is not in it, and another
 # CA does not trust it. No fallback to an unverified connection.
@@ -106,7 +114,36 @@ exec 9>&-
 run poll "${SIMPLE_BIND[@]}" -b "$LAB_SEED_OU_DN" --state "$state"
 check_equal 1 "$STATUS" "poll after the lock was released (stderr: $ERR)"
 
+# A report that cannot be written (a full disk) leaves the baseline as it
+# was, so the next poll still reports the changes.
+baseline=$(tree_digest "$state")
+set +e
+"$DELEGAUDIT" poll "${SIMPLE_BIND[@]}" -b "$LAB_SEED_OU_DN" --state "$state" >/dev/full 2>"$TEST_TMP/stderr"
+status=$?
+set -e
+check_equal 4 "$status" "exit status when the report cannot be written"
+check_contains "$(cat "$TEST_TMP/stderr")" "not saved" "message when the report cannot be written"
+check_state_unchanged "a report that could not be written"
+
+# A previous snapshot of another base is not compared with.
+run poll "${SIMPLE_BIND[@]}" -b "CN=Users,$LAB_BASE_DN" --state "$state" --json
+check_equal 0 "$STATUS" "poll of another base (stderr: $ERR)"
+check_equal null "$(jq .changes <<<"$OUT")" "changes against a snapshot of another base"
+check_contains "$(jq -r .comparison_skipped <<<"$OUT")" "under base" "reason for skipping the comparison"
+
+# Snapshots without a latest file: a warning that names the directory.
+rm "$state/latest"
+run poll "${SIMPLE_BIND[@]}" -b "$LAB_SEED_OU_DN" --state "$state"
+check_contains "$ERR" "no \`latest\` file" "warning without a latest file"
+check_contains "$ERR" "$state" "warning without a latest file"
+baseline=$(tree_digest "$state")
+
 # Usage errors.
+run poll -H "$LAB_URI_LDAPS" --password=Hunter2Secret
+check_equal 2 "$STATUS" "--password on the command line"
+[[ $ERR != *Hunter2Secret* ]] || fail "the --password value appears in the message"
+run poll -H "$LAB_URI_LDAPS" --page=5
+check_equal 2 "$STATUS" "abbreviated long option"
 run poll -H "$LAB_URI_LDAPS" -w secret
 check_equal 2 "$STATUS" "-w on the command line"
 check_contains "$ERR" "process list" "message for -w"
