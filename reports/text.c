@@ -297,6 +297,24 @@ static void write_reason(struct text_writer *writer, const char *indent, const c
     put(writer, "\n");
 }
 
+/* Writes a GeneralizedTime such as "20261204202033.0Z" in the ISO 8601 form
+ * of the poll times, "2026-12-04T20:20:33Z". Any other form is written as
+ * it is, escaped. */
+static void put_generalized_time(struct text_writer *writer, const char *value)
+{
+    size_t digits = 0;
+
+    while (value != NULL && value[digits] >= '0' && value[digits] <= '9')
+        digits++;
+    if (value == NULL || digits != 14 ||
+        (strcmp(value + 14, "Z") != 0 && strcmp(value + 14, ".0Z") != 0)) {
+        put_value(writer, value);
+        return;
+    }
+    put_format(writer, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", value, value + 4, value + 6, value + 8,
+               value + 10, value + 12);
+}
+
 static void write_finding(struct text_writer *writer, const struct da_finding *finding)
 {
     const struct da_account *account = finding->account;
@@ -333,15 +351,19 @@ static void write_finding(struct text_writer *writer, const struct da_finding *f
     }
 
     if (account != NULL) {
-        put_label(writer, indent, "Protocol transition");
-        put(writer, da_account_protocol_transition(account)
-                        ? "on (TRUSTED_TO_AUTH_FOR_DELEGATION)\n"
-                        : "off\n");
+        /* Protocol transition matters for the account that delegates, not
+         * for a krbtgt account that others delegate to. */
+        if (strcmp(finding->rule_id, DA_RULE_KRBTGT_RESOURCE_BASED) != 0) {
+            put_label(writer, indent, "Protocol transition");
+            put(writer, da_account_protocol_transition(account)
+                            ? "on (TRUSTED_TO_AUTH_FOR_DELEGATION)\n"
+                            : "off\n");
+        }
         put_label(writer, indent, "userAccountControl");
         put_user_account_control(writer, account->user_account_control);
         put(writer, "\n");
         put_label(writer, indent, "whenChanged");
-        put_value(writer, account->when_changed);
+        put_generalized_time(writer, account->when_changed);
         put(writer, "\n");
     }
 
