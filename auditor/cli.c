@@ -1,22 +1,28 @@
 #include "auditor/cli.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auditor/config.h"
 #include "auditor/diff.h"
 #include "auditor/error.h"
+#include "auditor/events/reader.h"
+#include "auditor/evidence.h"
 #include "auditor/findings.h"
 #include "auditor/log.h"
 #include "auditor/password.h"
 #include "auditor/poll.h"
 #include "auditor/snapshot.h"
 #include "auditor/state.h"
+#include "reports/evidence_report.h"
 #include "reports/report.h"
 
 static const char usage_text[] =
@@ -29,6 +35,9 @@ static const char usage_text[] =
     "  poll            read every account with a delegation setting from one domain\n"
     "                  controller, compare with the last snapshot, report findings\n"
     "  diff OLD NEW    compare two snapshot files\n"
+    "  report          join the findings of the latest snapshot in --state with\n"
+    "                  4738/4742/5136 evidence from exported Security logs\n"
+    "  audit           poll, then report, in one run\n"
     "  help            show this help\n"
     "  version         show the version\n"
     "\n"
@@ -63,6 +72,14 @@ static const char usage_text[] =
     "                         command-line options take precedence\n"
     "  -v, --verbose          log connections and searches to stderr; twice: each page\n"
     "\n"
+    "Reports (report, audit):\n"
+    "  --events PATH          an exported Security log (XML, JSON, NDJSON or .evtx),\n"
+    "                         or a directory of them; repeatable\n"
+    "  --format FORMAT        text (default), json, markdown or html\n"
+    "  -o, --output FILE      write the report to FILE instead of standard output\n"
+    "  --history N            older snapshots in --state used to match events to\n"
+    "                         renamed accounts (default 30)\n"
+    "\n"
     "Exit status: 0 clean, 1 findings or changes, 2 usage error,\n"
     "3 directory error (nothing saved), 4 local file or state error (nothing saved).\n";
 
@@ -77,10 +94,13 @@ enum long_only_option {
     OPTION_JSON,
     OPTION_NO_PROGRESS,
     OPTION_CONFIG,
+    OPTION_EVENTS,
+    OPTION_FORMAT,
+    OPTION_HISTORY,
 };
 
 /* The leading colon makes getopt return a missing value as ':'. */
-static const char short_options[] = ":H:b:D:y:Y:xWZw:vh";
+static const char short_options[] = ":H:b:D:y:Y:xWZw:vho:";
 
 static const struct option long_options[] = {
     {"uri", required_argument, NULL, 'H'},
@@ -101,6 +121,10 @@ static const struct option long_options[] = {
     {"json", no_argument, NULL, OPTION_JSON},
     {"no-progress", no_argument, NULL, OPTION_NO_PROGRESS},
     {"config", required_argument, NULL, OPTION_CONFIG},
+    {"events", required_argument, NULL, OPTION_EVENTS},
+    {"format", required_argument, NULL, OPTION_FORMAT},
+    {"output", required_argument, NULL, 'o'},
+    {"history", required_argument, NULL, OPTION_HISTORY},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -122,6 +146,10 @@ static const char *setting_name(int option)
     case OPTION_RANGE_SIZE: return "range-size";
     case OPTION_STATE: return "state";
     case OPTION_KEEP: return "keep";
+    case OPTION_EVENTS: return "events";
+    case OPTION_FORMAT: return "format";
+    case OPTION_HISTORY: return "history";
+    case 'o': return "output";
     default: return NULL;
     }
 }
@@ -335,7 +363,40 @@ static int outcome(const struct da_findings *findings, const struct da_diff *dif
     return DA_OK;
 }
 
-static int command_poll(int argc, char **argv)
+static int produce_evidence_report(const struct da_settings *settings,
+                                   const struct da_snapshot *current, const char *current_path,
+                                   struct da_snapshot *const *history, size_t history_count,
+                                   const struct da_findings *findings, size_t *entries_out);
+/* Orders report entries for the reader: critical findings, high ones, then
+ * removed backdoors; the join's order (snapshot order) within each. */
+static int entry_rank(const struct da_account_evidence *entry)
+{
+    if (entry->finding == NULL)
+        return 2;
+    return entry->finding->severity == DA_SEVERITY_CRITICAL ? 0 : 1;
+}
+
+static void sort_entries(struct da_account_evidence *entries, size_t count)
+{
+    /* Insertion sort keeps equal ranks in order; reports hold few entries. */
+    for (size_t i = 1; i < count; i++) {
+        struct da_account_evidence moving = entries[i];
+        size_t j = i;
+
+        while (j > 0 && entry_rank(&entries[j - 1]) > entry_rank(&moving)) {
+            entries[j] = entries[j - 1];
+            j--;
+        }
+        entries[j] = moving;
+    }
+}
+
+static void free_history(struct da_snapshot **history, size_t count);
+static const char *base_name(const char *path);
+
+/* Polls; `poll` then writes the poll report, `audit` the remediation report
+ * of the evidence given with --events. */
+static int run_poll(int argc, char **argv, bool audit)
 {
     struct da_settings settings;
     struct da_poll_options options = {0};
@@ -351,6 +412,7 @@ static int command_poll(int argc, char **argv)
     char *current_path = NULL;
     char *password = NULL;
     bool have_diff = false;
+    size_t entry_count = 0;
     const char *comparison_skipped = NULL;
     char obstacle[1024];
     int first_operand = 0;
@@ -361,7 +423,17 @@ static int command_poll(int argc, char **argv)
     if (rc != 0)
         goto out;
     if (first_operand < argc) {
-        rc = usage_error("poll takes no operands, but \"%s\" was given", argv[first_operand]);
+        rc = usage_error("%s takes no operands, but \"%s\" was given", audit ? "audit" : "poll",
+                         argv[first_operand]);
+        goto out;
+    }
+    if (!audit && (settings.event_paths.count > 0 || settings.format != NULL ||
+                   settings.output != NULL)) {
+        rc = usage_error("--events, --format and -o apply to report and audit, not to poll");
+        goto out;
+    }
+    if (audit && settings.event_paths.count == 0) {
+        rc = usage_error("audit needs at least one --events PATH; without evidence, run poll");
         goto out;
     }
     if (settings.uri == NULL) {
@@ -455,6 +527,24 @@ static int command_poll(int argc, char **argv)
         }
     }
 
+    if (audit) {
+        struct da_snapshot **history = NULL;
+        size_t history_count = 0;
+
+        /* The baseline and older snapshots match events to renamed accounts. */
+        if (state != NULL &&
+            da_state_load_history(state, base_name(current_path), settings.history, &history,
+                                  &history_count) != 0) {
+            rc = DA_ERR_LOCAL;
+            da_log("out of memory loading the snapshots");
+        } else {
+            rc = produce_evidence_report(&settings, current, current_path, history, history_count,
+                                         &findings, &entry_count);
+        }
+        free_history(history, history_count);
+        goto delivered;
+    }
+
     struct da_report report = {
         .command = "poll",
         .current = current,
@@ -467,6 +557,8 @@ static int command_poll(int argc, char **argv)
         .comparison_skipped = comparison_skipped,
     };
     rc = render(&settings, &report);
+
+delivered:
     if (rc != 0) {
         if (state != NULL) {
             da_state_discard(state);
@@ -483,6 +575,8 @@ static int command_poll(int argc, char **argv)
         }
     }
     rc = outcome(&findings, have_diff ? &diff : NULL);
+    if (entry_count > 0)
+        rc = DA_FINDINGS;
 
 out:
     da_password_free(password);
@@ -496,6 +590,325 @@ out:
     da_state_close(state);
     da_settings_clear(&settings);
     return rc;
+}
+
+/* Evidence reports. */
+
+/* Problems reported per file before the rest are only counted. */
+#define PROBLEMS_SHOWN_PER_FILE 20
+
+struct event_pass {
+    struct da_evidence *evidence;
+    bool sessions;              /* pass two */
+    unsigned long problems_shown;
+};
+
+static int keep_event(const struct da_event *event, void *context, struct da_error *err)
+{
+    struct event_pass *pass = context;
+    int rc = pass->sessions ? da_evidence_add_session(pass->evidence, event)
+                            : da_evidence_add_change(pass->evidence, event);
+
+    if (rc != 0)
+        return da_error_set(err, DA_ERR_LOCAL, "out of memory keeping the events");
+    return 0;
+}
+
+static void report_problem(const char *file, const char *position_kind, unsigned long position,
+                           const char *message, void *context)
+{
+    struct event_pass *pass = context;
+
+    if (pass->problems_shown++ < PROBLEMS_SHOWN_PER_FILE)
+        da_log_warning("%s: %s %lu: %s; skipped", file, position_kind, position, message);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Expands --events: a file stands for itself, a directory for the regular
+ * files in it (not its subdirectories), in name order. */
+static int expand_event_paths(const struct da_strv *paths, struct da_strv *files,
+                              struct da_error *err)
+{
+    for (size_t i = 0; i < paths->count; i++) {
+        const char *path = paths->items[i];
+        struct stat info;
+        DIR *directory;
+        struct dirent *entry;
+        size_t first = files->count;
+
+        if (stat(path, &info) != 0)
+            return da_error_set(err, DA_ERR_USAGE, "cannot read the event export \"%s\": %s",
+                                path, strerror(errno));
+        if (!S_ISDIR(info.st_mode)) {
+            if (da_strv_append(files, path) != 0)
+                return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+            continue;
+        }
+
+        directory = opendir(path);
+        if (directory == NULL)
+            return da_error_set(err, DA_ERR_USAGE, "cannot list the directory \"%s\": %s", path,
+                                strerror(errno));
+        while ((entry = readdir(directory)) != NULL) {
+            size_t size = strlen(path) + strlen(entry->d_name) + 2;
+            char *file;
+
+            if (entry->d_name[0] == '.')
+                continue;
+            file = malloc(size);
+            if (file != NULL)
+                snprintf(file, size, "%s/%s", path, entry->d_name);
+            if (file == NULL) {
+                closedir(directory);
+                return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+            }
+            if (stat(file, &info) != 0 || !S_ISREG(info.st_mode)) {
+                free(file);
+                continue;
+            }
+            if (da_strv_append_owned(files, file) != 0) {
+                free(file);
+                closedir(directory);
+                return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+            }
+        }
+        closedir(directory);
+        qsort(files->items + first, files->count - first, sizeof(*files->items), compare_names);
+    }
+    return 0;
+}
+
+/* Reads every file twice: changes first, then the sessions they were made
+ * from, so that only those logons are kept in memory. */
+static int read_event_files(const struct da_strv *files, struct da_evidence *evidence,
+                            struct da_event_totals *totals, struct da_error *err)
+{
+    for (int pass_number = 1; pass_number <= 2; pass_number++) {
+        for (size_t i = 0; i < files->count; i++) {
+            struct event_pass pass = {evidence, pass_number == 2, 0};
+            struct da_event_reader reader = {
+                .on_event = keep_event,
+                .on_problem = pass_number == 1 ? report_problem : NULL,
+                .context = &pass,
+            };
+            struct da_event_read_stats stats = {0};
+            int rc = da_events_read_file(files->items[i], &reader, &stats, err);
+
+            if (rc != 0)
+                return rc;
+            if (pass_number == 1) {
+                totals->files++;
+                totals->records += stats.records;
+                totals->kept += stats.kept;
+                totals->malformed += stats.malformed;
+                if (pass.problems_shown > PROBLEMS_SHOWN_PER_FILE)
+                    da_log_warning("%s: %lu more malformed records skipped", files->items[i],
+                                   pass.problems_shown - PROBLEMS_SHOWN_PER_FILE);
+            }
+        }
+    }
+    return 0;
+}
+
+/* Writes the report to -o FILE atomically, or to standard output. */
+static int emit_report(const struct da_settings *settings, enum da_report_format format,
+                       const struct da_evidence_report *report)
+{
+    struct da_error err = {0};
+    char *buffer = NULL;
+    size_t length = 0;
+    FILE *memory = open_memstream(&buffer, &length);
+    int rc = 0;
+
+    if (memory == NULL || da_evidence_report_write(memory, format, report) != 0) {
+        if (memory != NULL)
+            fclose(memory);
+        free(buffer);
+        da_log("rendering the report failed");
+        return DA_ERR_LOCAL;
+    }
+    fclose(memory);
+
+    if (settings->output != NULL) {
+        rc = da_file_write_atomic(settings->output, buffer, length, &err);
+        if (rc != 0)
+            da_log("%s", err.message);
+    } else if (fwrite(buffer, 1, length, stdout) != length || fflush(stdout) != 0) {
+        da_log("writing the report to standard output failed");
+        rc = DA_ERR_LOCAL;
+    }
+    free(buffer);
+    return rc;
+}
+
+/* Joins the findings of current with the evidence of the exports and
+ * writes the report. history holds older snapshots for matching renamed
+ * accounts. Sets *entries_out to the number of report entries. */
+static int produce_evidence_report(const struct da_settings *settings,
+                                   const struct da_snapshot *current, const char *current_path,
+                                   struct da_snapshot *const *history, size_t history_count,
+                                   const struct da_findings *findings, size_t *entries_out)
+{
+    struct da_error err = {0};
+    struct da_strv files = {0};
+    const struct da_snapshot **snapshots = NULL;
+    struct da_evidence *evidence = NULL;
+    struct da_account_evidence *entries = NULL;
+    size_t entry_count = 0;
+    struct da_event_totals totals = {0};
+    enum da_report_format format = DA_REPORT_TEXT;
+    char verify[512];
+    int rc;
+
+    if (settings->format != NULL)
+        da_report_format_parse(settings->format, &format);
+
+    rc = expand_event_paths(&settings->event_paths, &files, &err);
+    if (rc != 0)
+        goto out;
+
+    snapshots = calloc(history_count + 1, sizeof(*snapshots));
+    if (snapshots == NULL) {
+        rc = da_error_set(&err, DA_ERR_LOCAL, "out of memory");
+        goto out;
+    }
+    snapshots[0] = current;
+    for (size_t i = 0; i < history_count; i++)
+        snapshots[i + 1] = history[i];
+    evidence = da_evidence_new(snapshots, history_count + 1);
+    if (evidence == NULL) {
+        rc = da_error_set(&err, DA_ERR_LOCAL, "out of memory");
+        goto out;
+    }
+
+    rc = read_event_files(&files, evidence, &totals, &err);
+    if (rc != 0)
+        goto out;
+    if (da_evidence_join(evidence, findings, &entries, &entry_count) != 0) {
+        rc = da_error_set(&err, DA_ERR_LOCAL, "out of memory joining the evidence");
+        goto out;
+    }
+
+    sort_entries(entries, entry_count);
+    snprintf(verify, sizeof(verify), "delegaudit poll -H %s%s%s",
+             current->poll.uri != NULL ? current->poll.uri : "ldaps://DC",
+             settings->state_dir != NULL ? " --state " : "",
+             settings->state_dir != NULL ? settings->state_dir : "");
+    struct da_evidence_report report = {
+        .snapshot = current,
+        .snapshot_path = current_path,
+        .findings = findings,
+        .entries = entries,
+        .entry_count = entry_count,
+        .event_paths = (const char *const *)settings->event_paths.items,
+        .event_path_count = settings->event_paths.count,
+        .totals = totals,
+        .verify_command = verify,
+    };
+    rc = emit_report(settings, format, &report);
+    *entries_out = entry_count;
+
+out:
+    if (rc != 0 && err.message[0] != '\0')
+        da_log("%s", err.message);
+    da_account_evidence_free(entries, entry_count);
+    da_evidence_free(evidence);
+    free(snapshots);
+    da_strv_clear(&files);
+    return rc;
+}
+
+static void free_history(struct da_snapshot **history, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        da_snapshot_free(history[i]);
+    free(history);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = path != NULL ? strrchr(path, '/') : NULL;
+
+    return slash != NULL ? slash + 1 : path;
+}
+
+static int command_report(int argc, char **argv)
+{
+    struct da_settings settings;
+    struct da_findings findings = {0};
+    struct da_error err = {0};
+    struct da_state *state = NULL;
+    struct da_snapshot *latest = NULL;
+    struct da_snapshot **history = NULL;
+    size_t history_count = 0;
+    size_t entries = 0;
+    char *latest_path = NULL;
+    int first_operand = 0;
+    int rc;
+
+    da_settings_init(&settings);
+    rc = parse_options(argc, argv, &settings, &first_operand);
+    if (rc != 0)
+        goto out;
+    if (first_operand < argc) {
+        rc = usage_error("report takes no operands, but \"%s\" was given", argv[first_operand]);
+        goto out;
+    }
+    if (settings.state_dir == NULL || settings.event_paths.count == 0) {
+        rc = usage_error("report needs --state DIR (the snapshots of delegaudit poll) and at "
+                         "least one --events PATH");
+        goto out;
+    }
+
+    rc = da_state_open(settings.state_dir, &state, &err);
+    if (rc == 0)
+        rc = da_state_load_latest(state, &latest, &latest_path, &err);
+    if (rc != 0) {
+        da_log("%s", err.message);
+        goto out;
+    }
+    if (latest == NULL) {
+        rc = da_error_set(&err, DA_ERR_USAGE,
+                          "%s holds no snapshot yet: run delegaudit poll --state %s first",
+                          settings.state_dir, settings.state_dir);
+        da_log("%s", err.message);
+        goto out;
+    }
+    if (da_state_load_history(state, base_name(latest_path), settings.history, &history,
+                              &history_count) != 0 ||
+        da_findings_compute(latest, &findings) != 0) {
+        rc = DA_ERR_LOCAL;
+        da_log("out of memory loading the snapshots");
+        goto out;
+    }
+
+    rc = produce_evidence_report(&settings, latest, latest_path, history, history_count,
+                                 &findings, &entries);
+    if (rc == 0)
+        rc = entries > 0 ? DA_FINDINGS : DA_OK;
+
+out:
+    da_findings_clear(&findings);
+    free_history(history, history_count);
+    da_snapshot_free(latest);
+    free(latest_path);
+    da_state_close(state);
+    da_settings_clear(&settings);
+    return rc;
+}
+
+static int command_poll(int argc, char **argv)
+{
+    return run_poll(argc, argv, false);
+}
+
+static int command_audit(int argc, char **argv)
+{
+    return run_poll(argc, argv, true);
 }
 
 static int command_diff(int argc, char **argv)
@@ -583,6 +996,8 @@ static const struct {
 } commands[] = {
     {"poll", command_poll},
     {"diff", command_diff},
+    {"report", command_report},
+    {"audit", command_audit},
     {"help", command_help},
     {"--help", command_help},
     {"-h", command_help},

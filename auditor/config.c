@@ -15,6 +15,7 @@ void da_settings_init(struct da_settings *settings)
     settings->operation_timeout = DA_DEFAULT_OPERATION_TIMEOUT;
     settings->page_size = DA_DEFAULT_PAGE_SIZE;
     settings->keep = DA_DEFAULT_KEEP;
+    settings->history = DA_DEFAULT_HISTORY;
 }
 
 void da_settings_clear(struct da_settings *settings)
@@ -25,6 +26,9 @@ void da_settings_clear(struct da_settings *settings)
     free(settings->password_file);
     free(settings->ca_file);
     free(settings->state_dir);
+    free(settings->format);
+    free(settings->output);
+    da_strv_clear(&settings->event_paths);
     memset(settings, 0, sizeof(*settings));
 }
 
@@ -95,6 +99,23 @@ int da_settings_set(struct da_settings *settings, const char *name, const char *
         return set_string(&settings->ca_file, value, origin, err);
     if (strcmp(name, "state") == 0)
         return set_string(&settings->state_dir, value, origin, err);
+    if (strcmp(name, "output") == 0)
+        return set_string(&settings->output, value, origin, err);
+    if (strcmp(name, "events") == 0) {
+        if (value[0] == '\0')
+            return da_error_set(err, DA_ERR_USAGE, "%s: the value is empty", origin);
+        if (da_strv_append(&settings->event_paths, value) != 0)
+            return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+        return 0;
+    }
+    if (strcmp(name, "format") == 0) {
+        if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0 &&
+            strcmp(value, "markdown") != 0 && strcmp(value, "html") != 0)
+            return da_error_set(err, DA_ERR_USAGE,
+                                "%s: invalid format \"%s\": use text, json, markdown or html",
+                                origin, value);
+        return set_string(&settings->format, value, origin, err);
+    }
     if (strcmp(name, "simple-bind") == 0)
         return set_boolean(&settings->simple_bind, value, origin, err);
     if (strcmp(name, "starttls") == 0)
@@ -135,6 +156,12 @@ int da_settings_set(struct da_settings *settings, const char *name, const char *
         rc = set_number(&number, value, 0, 100000, "snapshots", origin, err);
         if (rc == 0)
             settings->keep = (unsigned)number;
+        return rc;
+    }
+    if (strcmp(name, "history") == 0) {
+        rc = set_number(&number, value, 0, 100000, "snapshots", origin, err);
+        if (rc == 0)
+            settings->history = (unsigned)number;
         return rc;
     }
     if (strcmp(name, "range-size") == 0) {

@@ -6,11 +6,13 @@
 #include <stdbool.h>
 
 #include "auditor/error.h"
+#include "auditor/model.h"
 
 #define DA_DEFAULT_PAGE_SIZE 1000 /* AD's default MaxPageSize */
 #define DA_DEFAULT_CONNECT_TIMEOUT 10
 #define DA_DEFAULT_OPERATION_TIMEOUT 120
 #define DA_DEFAULT_KEEP 30
+#define DA_DEFAULT_HISTORY 30
 
 struct da_settings {
     char *uri;
@@ -30,6 +32,11 @@ struct da_settings {
     unsigned keep;             /* snapshots kept in the state directory; 0: all */
     unsigned long range_size;  /* 0: server's choice */
     int verbose;
+    /* report and audit */
+    struct da_strv event_paths; /* --events, repeatable: files or directories */
+    char *format;               /* --format: text, json, markdown or html */
+    char *output;               /* -o FILE; NULL: standard output */
+    unsigned history;           /* older snapshots used to match events */
 };
 
 void da_settings_init(struct da_settings *settings);

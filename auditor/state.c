@@ -842,3 +842,49 @@ int da_state_save(struct da_state *state, const struct da_snapshot *snapshot, un
     }
     return status;
 }
+
+int da_state_load_history(struct da_state *state, const char *skip_name, size_t max,
+                          struct da_snapshot ***out, size_t *out_count)
+{
+    char **names = NULL;
+    size_t count = 0;
+    struct da_snapshot **snapshots = NULL;
+    size_t loaded = 0;
+
+    *out = NULL;
+    *out_count = 0;
+    if (max == 0 || list_snapshot_files(state->dir, &names, &count) != 0)
+        return 0;
+    qsort(names, count, sizeof(*names), compare_snapshot_names);
+
+    snapshots = calloc(max, sizeof(*snapshots));
+    if (snapshots == NULL)
+        goto out;
+
+    /* Newest first. An old snapshot that no longer reads only narrows the
+     * matching of events to renamed accounts, so it is skipped with a
+     * warning instead of failing the report. */
+    for (size_t i = count; i-- > 0 && loaded < max;) {
+        struct da_error err = {0};
+        char *path;
+
+        if (skip_name != NULL && strcmp(names[i], skip_name) == 0)
+            continue;
+        path = join_path(state->dir, names[i]);
+        if (path == NULL)
+            break;
+        if (da_snapshot_read_file(path, &snapshots[loaded], &err) == 0)
+            loaded++;
+        else
+            da_log_warning("skipping an older snapshot: %s", err.message);
+        free(path);
+    }
+
+out:
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    *out = snapshots;
+    *out_count = loaded;
+    return snapshots == NULL ? -1 : 0;
+}

@@ -53,6 +53,13 @@ int da_state_write(struct da_state *state, const struct da_snapshot *snapshot, c
 int da_state_commit(struct da_state *state, unsigned keep, struct da_error *err);
 void da_state_discard(struct da_state *state);
 
+/* Loads up to max snapshot files of the directory, newest first, leaving
+ * out the file named skip_name (the latest, loaded already). A file that
+ * fails to read is skipped with a warning. The caller frees each snapshot
+ * and the array. Returns -1 when memory runs out. */
+int da_state_load_history(struct da_state *state, const char *skip_name, size_t max,
+                          struct da_snapshot ***out, size_t *out_count);
+
 const char *da_state_path(const struct da_state *state);
 
 /* Releases the lock and frees the handle. */

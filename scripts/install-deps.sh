@@ -10,13 +10,14 @@ set -euo pipefail
 build_packages=(
     build-essential cmake pkg-config
     libldap-dev libsasl2-dev libsasl2-modules-gssapi-mit libcjson-dev libkrb5-dev
+    libxml2-dev libevtx-dev
 )
 # samba-ad-dc pulls its recommended packages (samba-ad-provision is needed to
 # provision), which include winbind's NSS and PAM modules: hence a test machine.
 lab_packages=(
     libcmocka-dev
     samba-ad-dc samba krb5-user ldap-utils libresolv-wrapper iproute2
-    jq python3 openssl time
+    jq python3 openssl time libevtx-utils python3-evtx
 )
 
 usage() {
