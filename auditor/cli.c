@@ -601,7 +601,59 @@ struct event_pass {
     struct da_evidence *evidence;
     bool sessions;              /* pass two */
     unsigned long problems_shown;
+    const struct da_strv *logon_ids; /* pass two: texts of the wanted logon ids */
 };
+
+/* memmem is a GNU extension; this is the same search in portable C. */
+static bool contains(const char *text, size_t length, const char *needle)
+{
+    size_t needle_length = strlen(needle);
+    const char *end = text + length;
+    const char *cursor = text;
+
+    if (needle_length == 0)
+        return true;
+    while ((size_t)(end - cursor) >= needle_length) {
+        const char *hit = memchr(cursor, needle[0], (size_t)(end - cursor) - needle_length + 1);
+
+        if (hit == NULL)
+            return false;
+        if (memcmp(hit, needle, needle_length) == 0)
+            return true;
+        cursor = hit + 1;
+    }
+    return false;
+}
+
+/* Pass one wants the changes of accounts, pass two the logons and
+ * explicit-credential uses that name a wanted logon id. The event id
+ * digits may also match elsewhere in a record; such a record is parsed and
+ * then dropped, which costs time, not correctness. */
+static bool wants_text(const char *text, size_t length, void *context)
+{
+    const struct event_pass *pass = context;
+
+    if (!pass->sessions)
+        return contains(text, length, "4738") || contains(text, length, "4742") ||
+               contains(text, length, "5136");
+    if (!contains(text, length, "4624") && !contains(text, length, "4648"))
+        return false;
+    for (size_t i = 0; i < pass->logon_ids->count; i++) {
+        if (contains(text, length, pass->logon_ids->items[i]))
+            return true;
+    }
+    return false;
+}
+
+static bool wants_event_id(unsigned long event_id, void *context)
+{
+    const struct event_pass *pass = context;
+
+    if (!pass->sessions)
+        return event_id == DA_EVENT_USER_CHANGED || event_id == DA_EVENT_COMPUTER_CHANGED ||
+               event_id == DA_EVENT_OBJECT_MODIFIED;
+    return event_id == DA_EVENT_LOGON || event_id == DA_EVENT_EXPLICIT_CREDENTIALS;
+}
 
 static int keep_event(const struct da_event *event, void *context, struct da_error *err)
 {
@@ -687,19 +739,33 @@ static int expand_event_paths(const struct da_strv *paths, struct da_strv *files
 static int read_event_files(const struct da_strv *files, struct da_evidence *evidence,
                             struct da_event_totals *totals, struct da_error *err)
 {
-    for (int pass_number = 1; pass_number <= 2; pass_number++) {
-        for (size_t i = 0; i < files->count; i++) {
-            struct event_pass pass = {evidence, pass_number == 2, 0};
+    struct da_strv logon_ids = {0};
+    int rc = 0;
+
+    for (int pass_number = 1; pass_number <= 2 && rc == 0; pass_number++) {
+        if (pass_number == 2) {
+            if (da_evidence_logon_id_texts(evidence, &logon_ids) != 0) {
+                rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+                break;
+            }
+            /* No change came from a known session: nothing to look for. */
+            if (logon_ids.count == 0)
+                break;
+        }
+        for (size_t i = 0; i < files->count && rc == 0; i++) {
+            struct event_pass pass = {evidence, pass_number == 2, 0, &logon_ids};
             struct da_event_reader reader = {
                 .on_event = keep_event,
                 .on_problem = pass_number == 1 ? report_problem : NULL,
                 .context = &pass,
+                .wants_text = wants_text,
+                .wants_event_id = wants_event_id,
             };
             struct da_event_read_stats stats = {0};
-            int rc = da_events_read_file(files->items[i], &reader, &stats, err);
 
+            rc = da_events_read_file(files->items[i], &reader, &stats, err);
             if (rc != 0)
-                return rc;
+                break;
             if (pass_number == 1) {
                 totals->files++;
                 totals->records += stats.records;
@@ -711,7 +777,8 @@ static int read_event_files(const struct da_strv *files, struct da_evidence *evi
             }
         }
     }
-    return 0;
+    da_strv_clear(&logon_ids);
+    return rc;
 }
 
 /* Writes the report to -o FILE atomically, or to standard output. */

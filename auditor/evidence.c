@@ -1,6 +1,8 @@
 #include "auditor/evidence.h"
 
 #include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -218,6 +220,25 @@ bool da_evidence_wants_session(const struct da_evidence *evidence, const struct 
             return true;
     }
     return false;
+}
+
+int da_evidence_logon_id_texts(const struct da_evidence *evidence, struct da_strv *texts)
+{
+    for (size_t i = 0; i < evidence->changes.count; i++) {
+        const struct da_event *change = &evidence->changes.items[i];
+        char forms[3][32];
+
+        if (!change->has_subject_logon_id)
+            continue;
+        snprintf(forms[0], sizeof(forms[0]), "0x%" PRIx64, change->subject_logon_id);
+        snprintf(forms[1], sizeof(forms[1]), "0x%" PRIX64, change->subject_logon_id);
+        snprintf(forms[2], sizeof(forms[2]), "%" PRIu64, change->subject_logon_id);
+        for (size_t j = 0; j < 3; j++) {
+            if (!da_strv_contains(texts, forms[j]) && da_strv_append(texts, forms[j]) != 0)
+                return -1;
+        }
+    }
+    return 0;
 }
 
 int da_evidence_add_session(struct da_evidence *evidence, const struct da_event *event)

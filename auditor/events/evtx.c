@@ -104,6 +104,18 @@ static int read_record(libevtx_file_t *file, int index, bool recovered, unsigned
         goto out;
     }
 
+    if (reader->wants_event_id != NULL) {
+        uint32_t event_id = 0;
+
+        /* The low 16 bits are the event id; qualifiers sit above them. */
+        if (libevtx_record_get_event_identifier(record, &event_id, &error) == 1 &&
+            !reader->wants_event_id(event_id & 0xffff, reader->context)) {
+            counts->records++;
+            goto out;
+        }
+        libevtx_error_free(&error);
+    }
+
     if (libevtx_record_get_utf8_xml_string_size(record, &size, &error) != 1 || size == 0) {
         counts->records++;
         report_libevtx_problem(path, position, "libevtx cannot render the record as XML", error,

@@ -631,6 +631,9 @@ static int read_record(struct json_source *source, const char *text, size_t leng
     int rc = 0;
 
     source->stats->records++;
+    if (source->reader->wants_text != NULL &&
+        !source->reader->wants_text(text, length, source->reader->context))
+        goto out;
 
     if (!check_encoding(text, length, problem, sizeof(problem))) {
         report_problem(source, line, "%s", problem);

@@ -3,6 +3,9 @@
 #ifndef DELEGAUDIT_EVENTS_READER_H
 #define DELEGAUDIT_EVENTS_READER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "auditor/error.h"
 #include "auditor/events/event.h"
 
@@ -34,6 +37,17 @@ struct da_event_reader {
     da_event_fn on_event;
     da_event_problem_fn on_problem; /* optional */
     void *context;
+    /* Optional filters that let a reader skip a record without parsing it,
+     * so that the bulk of a Security log (logons, process creations) costs
+     * a substring search instead of a parse. A skipped record counts in
+     * records only, and is not checked for being malformed.
+     * wants_text sees the raw text of a record (an NDJSON line, a JSON
+     * document element, an <Event> element, an .evtx record's XML);
+     * wants_event_id sees an .evtx record's event identifier before its XML
+     * is rendered, when libevtx can read it from the record's substitution
+     * values; otherwise the record goes on to wants_text. */
+    bool (*wants_text)(const char *text, size_t length, void *context);
+    bool (*wants_event_id)(unsigned long event_id, void *context);
 };
 
 struct da_event_read_stats {

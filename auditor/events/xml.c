@@ -180,6 +180,8 @@ int da_events_parse_event_xml(const char *xml, size_t length, const char *source
 
     if (stats != NULL)
         stats->records++;
+    if (reader->wants_text != NULL && !reader->wants_text(xml, length, reader->context))
+        goto out;
 
     if (length > INT32_MAX) {
         report_problem(source_file, position_kind, position, "the <Event> element is too large",

@@ -205,6 +205,50 @@ static void assert_krbtgt_4738(const struct seen_event *event)
 
 /* ---- Valid files ------------------------------------------------------------------------- */
 
+static bool only_logons(unsigned long event_id, void *context)
+{
+    (void)context;
+    return event_id == 4624;
+}
+
+static bool only_logon_text(const char *text, size_t length, void *context)
+{
+    const char *needle = ">4624<";
+
+    (void)context;
+    for (size_t i = 0; i + strlen(needle) <= length; i++) {
+        if (memcmp(text + i, needle, strlen(needle)) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The fixtures write EventID as template text, not as a substitution value,
+ * so libevtx cannot read the identifier early and the record falls through
+ * to wants_text on its XML. */
+static void skipped_event_ids_not_rendered(void **state)
+{
+    struct collector *collector = new_collector();
+    struct da_event_read_stats stats = {0};
+    struct da_error err = {0};
+    struct da_event_reader reader = {
+        .on_event = collect_event,
+        .on_problem = collect_problem,
+        .context = collector,
+        .wants_event_id = only_logons,
+        .wants_text = only_logon_text,
+    };
+    char path[512];
+
+    snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, "evtx-multi.evtx");
+    assert_int_equal(da_events_read_evtx(path, &reader, &stats, &err), 0);
+    assert_int_equal(stats.records, 7);
+    assert_int_equal(stats.kept, 1);
+    assert_int_equal(collector->event_count, 1);
+    assert_int_equal(collector->events[0].event_id, 4624);
+    free(collector);
+}
+
 static void test_single_4738(void **state)
 {
     struct collector *collector = read_ok("evtx-4738-krbtgt.evtx", 1, 1, 0);
@@ -452,6 +496,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_4738),
+        cmocka_unit_test(skipped_event_ids_not_rendered),
         cmocka_unit_test(test_every_kind),
         cmocka_unit_test(test_three_chunks),
         cmocka_unit_test(test_no_stats),

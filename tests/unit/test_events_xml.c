@@ -230,6 +230,43 @@ static void assert_object_modified(const struct da_event *event, enum da_directo
 
 /* ---- The export forms -------------------------------------------------------------------- */
 
+static bool only_text_with(const char *text, size_t length, void *context)
+{
+    const char *needle = "<EventID>4738</EventID>";
+
+    (void)context;
+    for (size_t i = 0; i + strlen(needle) <= length; i++) {
+        if (memcmp(text + i, needle, strlen(needle)) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void skipped_records_not_parsed(void **state)
+{
+    struct collected collected = {0};
+    struct da_event_read_stats stats = {0};
+    struct da_error err = {0};
+    struct da_event_reader reader = {
+        .on_event = collect_event,
+        .on_problem = collect_problem,
+        .context = &collected,
+        .wants_text = only_text_with,
+    };
+    char path[512];
+
+    snprintf(path, sizeof(path), "%s/%s", FIXTURE_DIR, "wevtutil-delegation-events.xml");
+    assert_int_equal(da_events_read_file(path, &reader, &stats, &err), DA_OK);
+    /* Every record is counted, only the 4738s are parsed and kept. */
+    assert_int_equal(stats.records, 11);
+    assert_true(stats.kept >= 1);
+    assert_true(stats.kept < 9);
+    for (size_t i = 0; i < collected.event_count; i++)
+        assert_int_equal(collected.events[i].event_id, 4738);
+    assert_int_equal(stats.malformed, 0);
+    collected_clear(&collected);
+}
+
 static void wevtutil_without_root(void **state)
 {
     struct collected collected = {0};
@@ -731,6 +768,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(wevtutil_without_root),
+        cmocka_unit_test(skipped_records_not_parsed),
         cmocka_unit_test(eventviewer_saved_with_root),
         cmocka_unit_test(eventviewer_saved_without_events),
         cmocka_unit_test(getwinevent_toxml_per_line),
