@@ -277,6 +277,44 @@ static void join_skips_ordinary_accounts(void **state)
         assert_string_not_equal(fixture->entries[i].guid, GUID_OTHER);
 }
 
+/* A 5136 that names an account only by a DN it had before a rename (no
+ * ObjectGUID in the export) still matches through the older snapshot. */
+static void join_matches_renamed_account(void **state)
+{
+    struct da_snapshot *older = da_snapshot_new();
+    struct da_snapshot *newer = build_snapshot();
+    const struct da_snapshot *snapshots[2] = {newer, older};
+    struct da_findings findings = {0};
+    struct da_evidence *evidence;
+    struct da_account_evidence *entries = NULL;
+    size_t count = 0;
+    struct da_event added = object_change("2026-12-01T07:00:00Z", NULL, "krbtgt/CONTOSO.TEST",
+                                          DA_OPERATION_VALUE_ADDED);
+
+    add_account(older, GUID_BACKDOOR, DOMAIN_SID "-1105", "CN=old-name,OU=Old,DC=contoso,DC=test",
+                "old-name", 0x200, NULL);
+    assert_int_equal(da_snapshot_sort(older), 0);
+    added.object_dn = (char *)"cn=OLD-NAME,ou=old,dc=contoso,dc=test";
+
+    assert_int_equal(da_findings_compute(newer, &findings), 0);
+    evidence = da_evidence_new(snapshots, 2);
+    assert_int_equal(da_evidence_add_change(evidence, &added), 0);
+    assert_int_equal(da_evidence_join(evidence, &findings, &entries, &count), 0);
+
+    for (size_t i = 0; i < count; i++) {
+        if (entries[i].guid == NULL || strcmp(entries[i].guid, GUID_BACKDOOR) != 0)
+            continue;
+        assert_int_equal(entries[i].status, DA_EVIDENCE_FOUND);
+        assert_int_equal(entries[i].step_count, 1);
+        assert_int_equal(entries[i].steps[0].kind, DA_STEP_KRBTGT_ADDED);
+    }
+    da_account_evidence_free(entries, count);
+    da_evidence_free(evidence);
+    da_findings_clear(&findings);
+    da_snapshot_free(newer);
+    da_snapshot_free(older);
+}
+
 static void names_are_stable(void **state)
 {
     assert_string_equal(da_step_kind_name(DA_STEP_KRBTGT_ADDED), "krbtgt-added");
@@ -295,6 +333,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(join_reports_missing_evidence, setup, teardown),
         cmocka_unit_test_setup_teardown(join_reports_removed_backdoor, setup, teardown),
         cmocka_unit_test_setup_teardown(join_skips_ordinary_accounts, setup, teardown),
+        cmocka_unit_test(join_matches_renamed_account),
         cmocka_unit_test(names_are_stable),
     };
 
