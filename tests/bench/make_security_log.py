@@ -52,6 +52,7 @@ PROVIDER = "Microsoft-Windows-Security-Auditing"
 PROVIDER_GUID = "{54849625-5478-4994-A5BA-3E3B0328C30D}"
 NAMESPACE = "http://schemas.microsoft.com/win/2004/08/events/event"
 GROUPS = 100
+CHUNK_SLACK = 8
 VARIANTS = 400
 
 # Times are in 100 ns units from START_DAY's midnight, UTC. A background
@@ -722,6 +723,7 @@ class EvtxWriter:
     def __init__(self, path, size, variants):
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                         "..", "data", "events"))
+        sys.dont_write_bytecode = True  # no __pycache__ among the fixtures
         import make_evtx  # pylint: disable=import-outside-toplevel
         # Names repeat in every record: remember their hashes.
         make_evtx.name_hash = functools.lru_cache(maxsize=None)(make_evtx.name_hash)
@@ -750,7 +752,10 @@ class EvtxWriter:
 
     def _add(self, description, record):
         data = self.evtx.record_bytes(description, record, self.offset)
-        if self.offset + len(data) > self.evtx.CHUNK_SIZE:
+        # NOTE: libevtx (evtxexport and delegaudit) skips a chunk's last
+        # record when it ends 1 to 3 bytes before the chunk's end, so every
+        # chunk keeps at least CHUNK_SLACK bytes free.
+        if self.offset + len(data) + CHUNK_SLACK > self.evtx.CHUNK_SIZE:
             self._end_chunk()
             if self.full():
                 return False
