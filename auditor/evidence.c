@@ -222,23 +222,37 @@ bool da_evidence_wants_session(const struct da_evidence *evidence, const struct 
     return false;
 }
 
-int da_evidence_logon_id_texts(const struct da_evidence *evidence, struct da_strv *texts)
+int da_evidence_logon_ids(const struct da_evidence *evidence, uint64_t **ids, size_t *count)
 {
+    uint64_t *result = NULL;
+    size_t used = 0;
+
+    *ids = NULL;
+    *count = 0;
+    if (evidence->changes.count == 0)
+        return 0;
+    result = malloc(evidence->changes.count * sizeof(*result));
+    if (result == NULL)
+        return -1;
     for (size_t i = 0; i < evidence->changes.count; i++) {
         const struct da_event *change = &evidence->changes.items[i];
-        char forms[3][32];
+        bool seen = false;
 
         if (!change->has_subject_logon_id)
             continue;
-        snprintf(forms[0], sizeof(forms[0]), "0x%" PRIx64, change->subject_logon_id);
-        snprintf(forms[1], sizeof(forms[1]), "0x%" PRIX64, change->subject_logon_id);
-        snprintf(forms[2], sizeof(forms[2]), "%" PRIu64, change->subject_logon_id);
-        for (size_t j = 0; j < 3; j++) {
-            if (!da_strv_contains(texts, forms[j]) && da_strv_append(texts, forms[j]) != 0)
-                return -1;
-        }
+        for (size_t j = 0; j < used && !seen; j++)
+            seen = result[j] == change->subject_logon_id;
+        if (!seen)
+            result[used++] = change->subject_logon_id;
     }
+    *ids = result;
+    *count = used;
     return 0;
+}
+
+void da_evidence_kept_counts(const struct da_evidence *evidence, unsigned long *kept)
+{
+    *kept = (unsigned long)(evidence->changes.count + evidence->sessions.count);
 }
 
 int da_evidence_add_session(struct da_evidence *evidence, const struct da_event *event)

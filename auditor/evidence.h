@@ -96,11 +96,13 @@ int da_evidence_add_change(struct da_evidence *evidence, const struct da_event *
  * keeping: its logon id on its DC is a session of a kept change. */
 bool da_evidence_wants_session(const struct da_evidence *evidence, const struct da_event *event);
 
-/* Appends the texts under which the logon ids of the kept changes may
- * appear in an export: "0x5a5a5", "0x5A5A5" and the decimal "370085". A
- * record of pass two that contains none of them cannot be a wanted
- * session. Returns -1 when memory runs out. */
-int da_evidence_logon_id_texts(const struct da_evidence *evidence, struct da_strv *texts);
+/* Returns in *ids (heap, freed by the caller) the distinct logon ids of
+ * the kept changes: a record of pass two whose logon ids are none of them
+ * cannot be a wanted session. Returns -1 when memory runs out. */
+int da_evidence_logon_ids(const struct da_evidence *evidence, uint64_t **ids, size_t *count);
+
+/* Sets *kept to the number of events the store keeps, of both passes. */
+void da_evidence_kept_counts(const struct da_evidence *evidence, unsigned long *kept);
 
 /* Pass two: keeps a copy of a 4624 or 4648 event that da_evidence_wants_session
  * accepts. Returns -1 when memory runs out. */

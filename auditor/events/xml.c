@@ -332,15 +332,36 @@ static void start_element(struct scanner *scanner)
 
 /* Examines the unscanned bytes and parses every complete element. At the
  * end of the file (at_end), a tag cut by the end is not waited for. */
+static unsigned long count_newlines(const char *text, size_t length)
+{
+    unsigned long count = 0;
+    const char *end = text + length;
+
+    while (text < end && (text = memchr(text, '\n', (size_t)(end - text))) != NULL) {
+        count++;
+        text++;
+    }
+    return count;
+}
+
 static int scan(struct scanner *scanner, bool at_end)
 {
     while (scanner->scanned < scanner->length) {
         const char *cursor = scanner->data + scanner->scanned;
         size_t available = scanner->length - scanner->scanned;
+        /* Only a '<' can start or end an element: jump to the next one,
+         * counting the lines on the way, at memchr speed. */
+        const char *tag = memchr(cursor, '<', available);
+        size_t skipped = tag != NULL ? (size_t)(tag - cursor) : available;
 
-        if (*cursor == '\n') {
-            scanner->line++;
-        } else if (*cursor == '<') {
+        scanner->line += count_newlines(cursor, skipped);
+        scanner->scanned += skipped;
+        if (tag == NULL)
+            break;
+        cursor = tag;
+        available = scanner->length - scanner->scanned;
+
+        {
             /* A tag may straddle two blocks: wait for enough bytes. */
             if (available < TAG_LOOKAHEAD + 1 && !at_end)
                 break;
