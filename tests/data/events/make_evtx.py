@@ -69,6 +69,7 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ElementTree
 import zlib
 
@@ -88,9 +89,15 @@ TOKEN_END_ELEMENT = 0x04
 TOKEN_VALUE = 0x05
 TOKEN_ATTRIBUTE = 0x06
 TOKEN_TEMPLATE_INSTANCE = 0x0C
+TOKEN_NORMAL_SUBSTITUTION = 0x0D
+TOKEN_OPTIONAL_SUBSTITUTION = 0x0E
 TOKEN_START_OF_STREAM = 0x0F
 FLAG_MORE = 0x40  # on 0x01: has attributes; on 0x06: another attribute follows
+VALUE_TYPE_NULL = 0x00
 VALUE_TYPE_STRING = 0x01
+VALUE_TYPE_UINT16 = 0x06
+VALUE_TYPE_UINT64 = 0x0A
+VALUE_TYPE_FILETIME = 0x11
 
 
 def name_hash(text):
@@ -109,6 +116,18 @@ class Element:
         self.name = name
         self.attributes = list(attributes)
         self.children = list(children)
+
+
+class Substitution:
+    """A value that the template leaves to the template instance: the
+    index into the instance's substitution array, the value type the
+    template declares, and whether the token is the optional one (0x0e),
+    which renders nothing for a NullType value."""
+
+    def __init__(self, index, value_type, optional=False):
+        self.index = index
+        self.value_type = value_type
+        self.optional = optional
 
 
 class BinXmlWriter:
@@ -130,6 +149,10 @@ class BinXmlWriter:
         self.data += encoded + b"\0\0"
 
     def text(self, value):
+        if isinstance(value, Substitution):
+            token = TOKEN_OPTIONAL_SUBSTITUTION if value.optional else TOKEN_NORMAL_SUBSTITUTION
+            self.data += bytes([token]) + struct.pack("<HB", value.index, value.value_type)
+            return
         encoded = value.encode("utf-16-le")
         if len(encoded) // 2 > 0xFFFF:
             raise ValueError("value too long for one binary XML string")
@@ -192,8 +215,12 @@ def filetime(text):
     return (delta.days * 86400 + delta.seconds) * 10_000_000 + ticks
 
 
-def record_bytes(event, record_id, chunk_offset):
-    """One event record starting at chunk_offset within its chunk."""
+def record_bytes(event, record_id, chunk_offset, templates=None):
+    """One event record starting at chunk_offset within its chunk. With
+    templates (a dict kept per chunk), the record is written as Windows
+    writes it: see substituted_record_bytes."""
+    if templates is not None:
+        return substituted_record_bytes(event, record_id, chunk_offset, templates)
     writer = BinXmlWriter(chunk_offset + 24)
     writer.data += bytes([TOKEN_START_OF_STREAM, 1, 1, 0])
     # Template instance: token, 1, template id, offset of the definition,
@@ -214,6 +241,95 @@ def record_bytes(event, record_id, chunk_offset):
     struct.pack_into("<I", writer.data, size_at, len(writer.data) - fragment_start)
     writer.data += struct.pack("<I", 0)  # no substitution values
     writer.data.append(TOKEN_END_OF_STREAM)  # libevtx reads on until this token
+    body = bytes(writer.data)
+    size = 24 + len(body) + 4
+    header = b"**\0\0" + struct.pack("<IQQ", size, record_id, filetime(event["time"]))
+    return header + body + struct.pack("<I", size)
+
+
+# The substitution array of a substituted record: these first, then one
+# value per EventData/Data element.
+SUBSTITUTED_SYSTEM = (("EventID", VALUE_TYPE_UINT16), ("SystemTime", VALUE_TYPE_FILETIME),
+                      ("EventRecordID", VALUE_TYPE_UINT64), ("Computer", VALUE_TYPE_STRING))
+
+
+def template_element(data_names):
+    """The <Event> of a template whose values are substitutions, apart from
+    the provider and the channel, which stay literal text."""
+    system = Element("System", children=[
+        Element("Provider", [("Name", PROVIDER_NAME), ("Guid", PROVIDER_GUID)]),
+        Element("EventID", children=[Substitution(0, VALUE_TYPE_UINT16)]),
+        Element("TimeCreated", [("SystemTime", Substitution(1, VALUE_TYPE_FILETIME))]),
+        Element("EventRecordID", children=[Substitution(2, VALUE_TYPE_UINT64)]),
+        Element("Correlation"),
+        Element("Channel", children=["Security"]),
+        Element("Computer", children=[Substitution(3, VALUE_TYPE_STRING)]),
+    ])
+    data = [Element("Data", [("Name", name)],
+                    [Substitution(len(SUBSTITUTED_SYSTEM) + index, VALUE_TYPE_STRING, True)])
+            for index, name in enumerate(data_names)]
+    return Element("Event", [("xmlns", EVENT_NAMESPACE)],
+                   [system, Element("EventData", children=data)])
+
+
+def substitution_values(event, record_id):
+    """(value type, bytes) of every substitution of event's template. An
+    empty Data value is NullType, which the optional substitution token
+    renders as an empty element."""
+    values = [(VALUE_TYPE_UINT16, struct.pack("<H", event["event_id"])),
+              (VALUE_TYPE_FILETIME, struct.pack("<Q", filetime(event["time"]))),
+              (VALUE_TYPE_UINT64, struct.pack("<Q", record_id)),
+              (VALUE_TYPE_STRING, event["computer"].encode("utf-16-le"))]
+    for _, value in event.get("data", []):
+        if value == "":
+            values.append((VALUE_TYPE_NULL, b""))
+        else:
+            values.append((VALUE_TYPE_STRING, value.encode("utf-16-le")))
+    return values
+
+
+def substituted_record_bytes(event, record_id, chunk_offset, templates):
+    """One event record as Windows writes it: a template instance of the
+    event's template, with the event id, time, record id, computer and
+    every Data value in the instance's substitution array.
+
+    templates maps an event shape (event id and Data names) to the chunk
+    offset of its template definition, and starts empty for each chunk.
+    The first record of a shape in a chunk defines the template inline and
+    adds it to templates; later records of that shape refer to the
+    definition by its offset. A caller that drops a record must also drop
+    the templates dict of that chunk, which may name the dropped record's
+    definition."""
+    data_names = tuple(name for name, _ in event.get("data", []))
+    shape = (event["event_id"],) + data_names
+    template_id = zlib.crc32(repr(shape).encode("utf-8"))
+    writer = BinXmlWriter(chunk_offset + 24)
+    writer.data += bytes([TOKEN_START_OF_STREAM, 1, 1, 0])
+    writer.data += bytes([TOKEN_TEMPLATE_INSTANCE, 1])
+    if shape in templates:
+        writer.data += struct.pack("<II", template_id, templates[shape])
+    else:
+        definition = writer.here() + 8
+        templates[shape] = definition
+        writer.data += struct.pack("<II", template_id, definition)
+        writer.data += struct.pack("<I", 0)
+        writer.data += struct.pack("<I", template_id) + b"delegaudit\0\0"
+        size_at = len(writer.data)
+        writer.data += b"\0\0\0\0"
+        fragment_start = len(writer.data)
+        writer.data += bytes([TOKEN_START_OF_STREAM, 1, 1, 0])
+        writer.element(template_element(data_names))
+        writer.data.append(TOKEN_END_OF_STREAM)
+        struct.pack_into("<I", writer.data, size_at, len(writer.data) - fragment_start)
+    values = substitution_values(event, record_id)
+    writer.data += struct.pack("<I", len(values))
+    for value_type, value in values:
+        if len(value) > 0xFFFF:
+            raise ValueError("value too long for one substitution")
+        writer.data += struct.pack("<HBB", len(value), value_type, 0)
+    for _, value in values:
+        writer.data += value
+    writer.data.append(TOKEN_END_OF_STREAM)
     body = bytes(writer.data)
     size = 24 + len(body) + 4
     header = b"**\0\0" + struct.pack("<IQQ", size, record_id, filetime(event["time"]))
@@ -258,6 +374,7 @@ def build(description):
     events = description["events"]
     per_chunk = description.get("records_per_chunk", 100)
     damage = description.get("damage")
+    substitutions = description.get("substitutions", False)
 
     output = bytearray()
     chunks = []
@@ -267,10 +384,11 @@ def build(description):
     for start in range(0, len(events), per_chunk):
         records = []
         offset = CHUNK_HEADER_SIZE
+        templates = {} if substitutions else None
         for event in events[start:start + per_chunk]:
             record_id = event.get("record_id", next_id)
             next_id = record_id + 1
-            data = record_bytes(event, record_id, offset)
+            data = record_bytes(event, record_id, offset, templates)
             record_offsets[record_id] = (len(chunks), offset)
             records.append((record_id, data))
             offset += len(data)
@@ -427,21 +545,53 @@ def python_evtx_xml(path):
                            capture_output=True, text=True).stdout
 
 
-def check(directory):
+def microseconds(events):
+    """events with each time cut to whole microseconds in one form: a
+    substituted time is a FILETIME, which evtxexport renders with 9
+    fraction digits and python-evtx as "YYYY-MM-DD HH:MM:SS[.ffffff]"."""
+    result = []
+    for event_id, time, record_id, computer, data in events:
+        main, _, fraction = time.rstrip("Z").replace(" ", "T").partition(".")
+        result.append((event_id, "%s.%s" % (main, (fraction + "000000")[:6]),
+                       record_id, computer, data))
+    return result
+
+
+def check_file(label, path, expected, same_time):
+    """Prints how evtxexport and python-evtx render path against expected;
+    returns the number of renderings that differ. Without same_time the
+    times are compared to the microsecond."""
     failures = 0
-    for name, description in fixtures().items():
-        if "damage" in description or "truncate" in description:
-            continue
-        path = os.path.join(directory, name)
-        libevtx = subprocess.run(["evtxexport", "-f", "xml", path], check=True,
-                                 capture_output=True, text=True).stdout
-        expected = expected_events(description)
-        for tool, text in (("evtxexport", libevtx), ("python-evtx", python_evtx_xml(path))):
-            if rendered_events(text) != expected:
-                failures += 1
-                print("%s: %s renders other names or values" % (name, tool))
-            else:
-                print("%s: %s renders all %d events" % (name, tool, len(expected)))
+    libevtx = subprocess.run(["evtxexport", "-f", "xml", path], check=True,
+                             capture_output=True, text=True).stdout
+    for tool, text in (("evtxexport", libevtx), ("python-evtx", python_evtx_xml(path))):
+        rendered = rendered_events(text)
+        if not same_time:
+            rendered, wanted = microseconds(rendered), microseconds(expected)
+        else:
+            wanted = expected
+        if rendered != wanted:
+            failures += 1
+            print("%s: %s renders other names or values" % (label, tool))
+        else:
+            print("%s: %s renders all %d events" % (label, tool, len(expected)))
+    return failures
+
+
+def check(directory):
+    """Checks the fixtures in directory, and the same descriptions written
+    with substitutions into a temporary directory."""
+    failures = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, description in fixtures().items():
+            if "damage" in description or "truncate" in description:
+                continue
+            expected = expected_events(description)
+            failures += check_file(name, os.path.join(directory, name), expected, True)
+            path = os.path.join(scratch, name)
+            with open(path, "wb") as out:
+                out.write(build(dict(description, substitutions=True)))
+            failures += check_file(name + " with substitutions", path, expected, False)
     return 1 if failures else 0
 
 
