@@ -8,7 +8,8 @@ Usage:
                                             line, no root element
     make_security_log.py evtx SIZE OUT      a raw .evtx file, written with the
                                             record and chunk code of
-                                            tests/data/events/make_evtx.py
+                                            tests/data/events/make_evtx.py,
+                                            values as template substitutions
     make_security_log.py snapshot OUT       the snapshot the change events target
 
 SIZE is a byte count with an optional K, M or G suffix (powers of 1024). A
@@ -718,7 +719,9 @@ class TextWriter:
 class EvtxWriter:
     """Writer of an .evtx file: chunks as they fill, and the file header
     last, because it contains the chunk count. Records come from
-    make_evtx.record_bytes, so each defines its own template inline."""
+    make_evtx.record_bytes with substitutions, as Windows writes them: the
+    first record of each event shape in a chunk defines the template, the
+    others refer to it and carry only their substitution values."""
 
     def __init__(self, path, size, variants):
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -737,6 +740,7 @@ class EvtxWriter:
         self.chunks = 0
         self.records = []
         self.offset = make_evtx.CHUNK_HEADER_SIZE
+        self.templates = {}  # of the chunk being filled: see make_evtx.record_bytes
         self.next_number = 1
         self.variants = {event_id: [(e.computer, e.pairs) for e in events]
                          for event_id, events in variants.items()}
@@ -751,7 +755,7 @@ class EvtxWriter:
         return self.chunks >= self.max_chunks
 
     def _add(self, description, record):
-        data = self.evtx.record_bytes(description, record, self.offset)
+        data = self.evtx.record_bytes(description, record, self.offset, self.templates)
         # NOTE: libevtx (evtxexport and delegaudit) skips a chunk's last
         # record when it ends 1 to 3 bytes before the chunk's end, so every
         # chunk keeps at least CHUNK_SLACK bytes free.
@@ -759,7 +763,7 @@ class EvtxWriter:
             self._end_chunk()
             if self.full():
                 return False
-            data = self.evtx.record_bytes(description, record, self.offset)
+            data = self.evtx.record_bytes(description, record, self.offset, self.templates)
         self.records.append((record, data))
         self.offset += len(data)
         return True
@@ -770,6 +774,8 @@ class EvtxWriter:
         self.chunks += 1
         self.records = []
         self.offset = self.evtx.CHUNK_HEADER_SIZE
+        # The record that did not fit may have added its template here.
+        self.templates = {}
 
     def background(self, event_id, variant, ticks, record, logon_id):
         computer, pairs = self.variants[event_id][variant]
