@@ -672,6 +672,20 @@ static bool wants_text(const char *text, size_t length, void *context)
     return names_wanted_logon_id(text, length, pass);
 }
 
+/* Pass two of an .evtx file: a substitution string that is a wanted
+ * logon id ("0x..." as Windows writes it). */
+static bool wants_string(const char *value, void *context)
+{
+    const struct event_pass *pass = context;
+    uint64_t logon_id;
+
+    if (value[0] != '0' || (value[1] != 'x' && value[1] != 'X'))
+        return false;
+    return da_event_parse_logon_id(value, &logon_id) &&
+           bsearch(&logon_id, pass->logon_ids, pass->logon_id_count, sizeof(logon_id),
+                   compare_u64) != NULL;
+}
+
 static bool wants_event_id(unsigned long event_id, void *context)
 {
     const struct event_pass *pass = context;
@@ -789,6 +803,7 @@ static int read_event_files(const struct da_strv *files, struct da_evidence *evi
                 .context = &pass,
                 .wants_text = wants_text,
                 .wants_event_id = wants_event_id,
+                .wants_string = pass_number == 2 ? wants_string : NULL,
             };
             struct da_event_read_stats stats = {0};
 

@@ -82,6 +82,31 @@ static int check_signature(const char *path, struct da_error *err)
 
 /* Reads one record, live or recovered, and hands its XML to the parser.
  * position is the record's 1-based number in the order of reading. */
+/* True when reader->wants_string accepts one of the record's substitution
+ * strings, or when the record has none or they cannot be read: the record
+ * is then rendered and judged on its XML. */
+static bool any_string_wanted(libevtx_record_t *record, const struct da_event_reader *reader)
+{
+    char value[128];
+    int count = 0;
+
+    if (libevtx_record_get_number_of_strings(record, &count, NULL) != 1 || count <= 0)
+        return true;
+    for (int i = 0; i < count; i++) {
+        size_t size = 0;
+
+        /* Logon ids are short; longer strings cannot be one. */
+        if (libevtx_record_get_utf8_string_size(record, i, &size, NULL) != 1 ||
+            size == 0 || size > sizeof(value))
+            continue;
+        if (libevtx_record_get_utf8_string(record, i, (uint8_t *)value, sizeof(value), NULL) != 1)
+            continue;
+        if (reader->wants_string(value, reader->context))
+            return true;
+    }
+    return false;
+}
+
 static int read_record(libevtx_file_t *file, int index, bool recovered, unsigned long position,
                        const char *path, const struct da_event_reader *reader,
                        struct da_event_read_stats *counts, struct da_error *err)
@@ -114,6 +139,11 @@ static int read_record(libevtx_file_t *file, int index, bool recovered, unsigned
             goto out;
         }
         libevtx_error_free(&error);
+    }
+
+    if (reader->wants_string != NULL && !any_string_wanted(record, reader)) {
+        counts->records++;
+        goto out;
     }
 
     if (libevtx_record_get_utf8_xml_string_size(record, &size, &error) != 1 || size == 0) {

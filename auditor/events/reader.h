@@ -48,6 +48,12 @@ struct da_event_reader {
      * values; otherwise the record goes on to wants_text. */
     bool (*wants_text)(const char *text, size_t length, void *context);
     bool (*wants_event_id)(unsigned long event_id, void *context);
+    /* Optional, .evtx only: called for each substitution string of a
+     * record that wants_event_id accepted, before its XML is rendered.
+     * When it returns false for every string, the record is skipped. Pass
+     * two of a report uses it to find the records that carry a wanted
+     * logon id without rendering every logon. */
+    bool (*wants_string)(const char *value, void *context);
 };
 
 struct da_event_read_stats {

@@ -1,3 +1,6 @@
+/* memmem, which glibc declares only for GNU sources. */
+#define _GNU_SOURCE
+
 /* The XML reader. An export is a run of <Event> elements, with or without
  * an <Events> root, so the file is never parsed as one document: a scanner
  * cuts the decoded byte stream into elements and libxml2 parses each one on
@@ -332,6 +335,30 @@ static void start_element(struct scanner *scanner)
 
 /* Examines the unscanned bytes and parses every complete element. At the
  * end of the file (at_end), a tag cut by the end is not waited for. */
+/* Returns the first "<Event" or "</Event" followed by the end of the name
+ * (white space, '>' or '/'), or NULL. "Event" also begins EventData,
+ * EventID and EventRecordID, which the name check rules out. */
+static const char *find_event_tag(const char *text, size_t length)
+{
+    const char *end = text + length;
+    const char *cursor = text;
+
+    while (cursor < end) {
+        const char *hit = memmem(cursor, (size_t)(end - cursor), "Event", 5);
+
+        if (hit == NULL || hit + 5 >= end)
+            return NULL;
+        if (is_name_end(hit[5])) {
+            if (hit - text >= 1 && hit[-1] == '<')
+                return hit - 1;
+            if (hit - text >= 2 && hit[-2] == '<' && hit[-1] == '/')
+                return hit - 2;
+        }
+        cursor = hit + 1;
+    }
+    return NULL;
+}
+
 static unsigned long count_newlines(const char *text, size_t length)
 {
     unsigned long count = 0;
@@ -349,10 +376,18 @@ static int scan(struct scanner *scanner, bool at_end)
     while (scanner->scanned < scanner->length) {
         const char *cursor = scanner->data + scanner->scanned;
         size_t available = scanner->length - scanner->scanned;
-        /* Only a '<' can start or end an element: jump to the next one,
-         * counting the lines on the way, at memchr speed. */
-        const char *tag = memchr(cursor, '<', available);
-        size_t skipped = tag != NULL ? (size_t)(tag - cursor) : available;
+        /* Only "<Event" or "</Event" can start or end an element: jump to
+         * the next one with memmem, counting the lines on the way. Near
+         * the end of a block keep a lookahead, as a tag may straddle. */
+        const char *tag = find_event_tag(cursor, available);
+        size_t skipped;
+
+        if (tag != NULL)
+            skipped = (size_t)(tag - cursor);
+        else if (at_end || available <= TAG_LOOKAHEAD)
+            skipped = at_end ? available : 0;
+        else
+            skipped = available - TAG_LOOKAHEAD;
 
         scanner->line += count_newlines(cursor, skipped);
         scanner->scanned += skipped;
