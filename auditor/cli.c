@@ -857,7 +857,7 @@ static int emit_report(const struct da_settings *settings, enum da_report_format
 }
 
 /* Joins the findings of current with the evidence of the exports and
- * writes the report. history holds older snapshots for matching renamed
+ * writes the report. history contains older snapshots for matching renamed
  * accounts. Sets *entries_out to the number of report entries. */
 static int produce_evidence_report(const struct da_settings *settings,
                                    const struct da_snapshot *current, const char *current_path,

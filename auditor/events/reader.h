@@ -41,10 +41,10 @@ struct da_event_reader {
      * so that the bulk of a Security log (logons, process creations) costs
      * a substring search instead of a parse. A skipped record counts in
      * records only, and is not checked for being malformed.
-     * wants_text sees the raw text of a record (an NDJSON line, a JSON
-     * document element, an <Event> element, an .evtx record's XML);
-     * wants_event_id sees an .evtx record's event identifier before its XML
-     * is rendered, when libevtx can read it from the record's substitution
+     * wants_text receives the raw text of a record (an NDJSON line, a JSON
+     * document element, an <Event> element, an .evtx record's XML).
+     * wants_event_id receives an .evtx record's event identifier before its
+     * XML is rendered, when libevtx can read it from the record's substitution
      * values; otherwise the record goes on to wants_text. */
     bool (*wants_text)(const char *text, size_t length, void *context);
     bool (*wants_event_id)(unsigned long event_id, void *context);

@@ -18,10 +18,10 @@ export LC_ALL=C
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${1:-3}
 text_mib=${BENCH_TEXT_MIB:-1024}
-# NOTE: the .evtx is 256 MiB because make_evtx.py's record code writes that
-# in about 15 s here. A larger file lengthens the run without changing MB/s.
-# Each record defines its template inline, so at about 2.9 KB the records
-# are larger than records that share a template, as Windows writes them.
+# NOTE: the .evtx is 256 MiB because make_evtx.py writes that in about 15 s
+# here; a larger file lengthens the run without changing MB/s. Its records
+# share one template per event shape and chunk, with substitution values,
+# as Windows writes them.
 evtx_mib=${BENCH_EVTX_MIB:-256}
 build_dir=$repo/build-bench
 generator=$repo/tests/bench/make_security_log.py
