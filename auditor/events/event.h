@@ -44,7 +44,7 @@ struct da_event_field {
     const char *value;
 };
 
-/* What a reader extracted from one record, before normalization. All
+/* The parts of one record as a reader extracted them, before normalization. All
  * strings are borrowed from the reader and valid during the call only.
  * A missing part is NULL (or 0 for the numbers). */
 struct da_raw_event {
@@ -66,7 +66,7 @@ struct da_event {
     uint64_t record_id;
     bool has_record_id;
 
-    /* Where the event came from, for the report and for error messages. */
+    /* Origin of the event, for the report and for error messages. */
     char *source_file;
     unsigned long source_position; /* line (text formats) or record number */
 

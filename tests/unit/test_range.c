@@ -1,6 +1,6 @@
 /* Ranged retrieval: parsing of attribute descriptions and the fetch loop,
- * driven by hand-written answers shaped like those of a Windows DC
- * (MaxValRange 1500) and by answers of a misbehaving server. */
+ * driven by hand-written responses shaped like those of a Windows DC
+ * (MaxValRange 1500) and by responses of a misbehaving server. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -59,7 +59,7 @@ static void parse_other_attribute(void **state)
     assert_int_equal(da_range_parse(ATTR ";binary", ATTR, &range), -1);
 }
 
-/* A scripted server: each answer gives the description and value count
+/* A scripted server: each response gives the description and value count
  * for the next request, and records the low bound requested. */
 struct answer {
     const char *desc; /* NULL: attribute absent */
@@ -160,7 +160,7 @@ static void collect_without_range(void **state)
 
 static void collect_rejects_no_progress(void **state)
 {
-    /* A server that answers a non-final range without values would make
+    /* A server that responds to a non-final range without values would make
      * a naive loop request the same range forever. */
     static const struct answer answers[] = {{ATTR ";range=1500-2999", 0}};
     struct script script = {answers, 1, 0, {0}, 0};
