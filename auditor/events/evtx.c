@@ -1,11 +1,18 @@
+/* memfd_create, which glibc declares only for GNU sources. */
+#define _GNU_SOURCE
+
 /* The .evtx reader: libevtx renders each record as XML, and the shared
  * parser of xml.c takes it from there. Records are read one at a time, so
  * memory does not grow with the file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* libevtx.h includes libbfio.h when features.h announces libbfio support,
  * but libevtx-dev does not install libbfio's headers. No libbfio function
@@ -187,24 +194,18 @@ static int file_error(struct da_error *err, enum da_status status, const char *p
     return da_error_set(err, status, "%s: %s: %s", path, what, detail);
 }
 
-int da_events_read_evtx(const char *path, const struct da_event_reader *reader,
-                        struct da_event_read_stats *stats, struct da_error *err)
+/* Reads every record of an .evtx file that libevtx opens at open_path;
+ * path names it in messages. *position counts records across calls. */
+static int read_opened(const char *open_path, const char *path,
+                       const struct da_event_reader *reader, struct da_event_read_stats *counts,
+                       unsigned long *position, struct da_error *err)
 {
-    struct da_event_read_stats local = {0};
-    struct da_event_read_stats *counts = stats != NULL ? stats : &local;
     libevtx_file_t *file = NULL;
     libevtx_error_t *error = NULL;
     bool opened = false;
     int live = 0;
     int recovered = 0;
-    unsigned long position = 0;
-    int status;
-
-    *counts = (struct da_event_read_stats){0};
-
-    status = check_signature(path, err);
-    if (status != 0)
-        return status;
+    int status = 0;
 
     if (libevtx_file_initialize(&file, &error) != 1) {
         status = file_error(err, DA_ERR_LOCAL, path, "libevtx cannot start", error);
@@ -212,7 +213,7 @@ int da_events_read_evtx(const char *path, const struct da_event_reader *reader,
     }
     /* NOTE: under valgrind, libevtx 20181227 reads 4 bytes at the last
      * byte of its 64 KiB chunk buffer in libevtx_chunk_read, on any file. */
-    if (libevtx_file_open(file, path, LIBEVTX_OPEN_READ, &error) != 1) {
+    if (libevtx_file_open(file, open_path, LIBEVTX_OPEN_READ, &error) != 1) {
         status = file_error(err, DA_ERR_USAGE, path, "libevtx cannot open it as an .evtx file",
                             error);
         goto out;
@@ -224,7 +225,7 @@ int da_events_read_evtx(const char *path, const struct da_event_reader *reader,
         goto out;
     }
     for (int index = 0; index < live; index++) {
-        status = read_record(file, index, false, ++position, path, reader, counts, err);
+        status = read_record(file, index, false, ++*position, path, reader, counts, err);
         if (status != 0)
             goto out;
     }
@@ -232,13 +233,13 @@ int da_events_read_evtx(const char *path, const struct da_event_reader *reader,
     /* Records that libevtx recovers from the free space of the chunks,
      * such as the remains of overwritten records, are evidence too. */
     if (libevtx_file_get_number_of_recovered_records(file, &recovered, &error) != 1) {
-        report_libevtx_problem(path, position + 1, "libevtx cannot count the recovered records",
+        report_libevtx_problem(path, *position + 1, "libevtx cannot count the recovered records",
                                error, reader, counts);
         libevtx_error_free(&error);
         recovered = 0;
     }
     for (int index = 0; index < recovered; index++) {
-        status = read_record(file, index, true, ++position, path, reader, counts, err);
+        status = read_record(file, index, true, ++*position, path, reader, counts, err);
         if (status != 0)
             goto out;
     }
@@ -247,7 +248,7 @@ int da_events_read_evtx(const char *path, const struct da_event_reader *reader,
      * the partial chunk of a truncated file, so those records are missing
      * from the counts above and only libevtx_file_is_corrupted reveals them. */
     if (libevtx_file_is_corrupted(file, NULL) == 1)
-        report_problem(path, position + 1,
+        report_problem(path, *position + 1,
                        "libevtx found the file damaged (a damaged chunk or a truncated file): "
                        "records after the last one read may be missing",
                        reader, counts);
@@ -258,4 +259,135 @@ out:
     libevtx_file_free(&file, NULL);
     libevtx_error_free(&error);
     return status;
+}
+
+#define EVTX_HEADER_BLOCK_SIZE 4096
+#define EVTX_CHUNK_SIZE 65536
+#define EVTX_HEADER_CHECKSUMMED 120 /* bytes of the header under its CRC32 */
+
+static uint32_t crc32_of(const unsigned char *bytes, size_t length)
+{
+    uint32_t crc = 0xffffffffu;
+
+    for (size_t i = 0; i < length; i++) {
+        crc ^= bytes[i];
+        for (int bit = 0; bit < 8; bit++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static void put_le(unsigned char *at, uint64_t value, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        at[i] = (unsigned char)(value >> (8 * i));
+}
+
+/* Copies all of count bytes from fd at offset into buffer. Returns false
+ * on a read error or a short file. */
+static bool read_exactly(int fd, unsigned char *buffer, size_t count, off_t offset)
+{
+    size_t done = 0;
+
+    while (done < count) {
+        ssize_t got = pread(fd, buffer + done, count - done, offset + (off_t)done);
+
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return false;
+        done += (size_t)got;
+    }
+    return true;
+}
+
+int da_events_read_evtx_in_slices(const char *path, unsigned chunks_per_slice,
+                                  const struct da_event_reader *reader,
+                                  struct da_event_read_stats *stats, struct da_error *err)
+{
+    struct da_event_read_stats local = {0};
+    struct da_event_read_stats *counts = stats != NULL ? stats : &local;
+    unsigned char *slice = NULL;
+    unsigned long position = 0;
+    struct stat info;
+    char open_path[64];
+    off_t offset;
+    int fd = -1;
+    int memory = -1;
+    int status;
+
+    *counts = (struct da_event_read_stats){0};
+    status = check_signature(path, err);
+    if (status != 0)
+        return status;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &info) != 0) {
+        status = da_error_set(err, DA_ERR_LOCAL, "cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    /* A small file is read whole: libevtx's index of it stays small. */
+    if (chunks_per_slice == 0 ||
+        info.st_size <= EVTX_HEADER_BLOCK_SIZE + (off_t)chunks_per_slice * EVTX_CHUNK_SIZE) {
+        status = read_opened(path, path, reader, counts, &position, err);
+        goto out;
+    }
+
+    /* libevtx keeps an index of every record of an open file, which grows
+     * with the file. Each slice of chunks is presented to it as a file of
+     * its own, in memory, behind the original header adjusted to the
+     * slice's chunk count. */
+    slice = malloc(EVTX_HEADER_BLOCK_SIZE + (size_t)chunks_per_slice * EVTX_CHUNK_SIZE);
+    memory = memfd_create("delegaudit-evtx-slice", MFD_CLOEXEC);
+    if (slice == NULL || memory < 0) {
+        status = da_error_set(err, DA_ERR_LOCAL, "cannot prepare to read %s in slices: %s", path,
+                              slice == NULL ? "out of memory" : strerror(errno));
+        goto out;
+    }
+    if (!read_exactly(fd, slice, EVTX_HEADER_BLOCK_SIZE, 0)) {
+        status = da_error_set(err, DA_ERR_LOCAL, "cannot read the header of %s", path);
+        goto out;
+    }
+    snprintf(open_path, sizeof(open_path), "/proc/self/fd/%d", memory);
+
+    for (offset = EVTX_HEADER_BLOCK_SIZE; offset < info.st_size && status == 0;) {
+        size_t wanted = (size_t)chunks_per_slice * EVTX_CHUNK_SIZE;
+        size_t length = (size_t)(info.st_size - offset) < wanted ? (size_t)(info.st_size - offset)
+                                                                 : wanted;
+        size_t chunks = (length + EVTX_CHUNK_SIZE - 1) / EVTX_CHUNK_SIZE;
+
+        if (!read_exactly(fd, slice + EVTX_HEADER_BLOCK_SIZE, length, offset)) {
+            status = da_error_set(err, DA_ERR_LOCAL, "cannot read %s at offset %lld", path,
+                                  (long long)offset);
+            break;
+        }
+        put_le(slice + 8, 0, 8);           /* first chunk number */
+        put_le(slice + 16, chunks - 1, 8); /* last chunk number */
+        put_le(slice + 42, chunks, 2);     /* number of chunks */
+        put_le(slice + 124, crc32_of(slice, EVTX_HEADER_CHECKSUMMED), 4);
+
+        if (ftruncate(memory, 0) != 0 ||
+            pwrite(memory, slice, EVTX_HEADER_BLOCK_SIZE + length, 0) !=
+                (ssize_t)(EVTX_HEADER_BLOCK_SIZE + length)) {
+            status = da_error_set(err, DA_ERR_LOCAL, "cannot stage a slice of %s: %s", path,
+                                  strerror(errno));
+            break;
+        }
+        status = read_opened(open_path, path, reader, counts, &position, err);
+        offset += (off_t)length;
+    }
+
+out:
+    if (memory >= 0)
+        close(memory);
+    if (fd >= 0)
+        close(fd);
+    free(slice);
+    return status;
+}
+
+int da_events_read_evtx(const char *path, const struct da_event_reader *reader,
+                        struct da_event_read_stats *stats, struct da_error *err)
+{
+    return da_events_read_evtx_in_slices(path, DA_EVTX_CHUNKS_PER_SLICE, reader, stats, err);
 }

@@ -249,6 +249,52 @@ static void skipped_event_ids_not_rendered(void **state)
     free(collector);
 }
 
+/* Reads a fixture in slices of chunks_per_slice chunks (0: whole). */
+static struct collector *read_sliced(const char *name, unsigned chunks_per_slice,
+                                     struct da_event_read_stats *stats)
+{
+    struct collector *collector = new_collector();
+    struct da_error err = {0};
+    struct da_event_reader reader = {
+        .on_event = collect_event,
+        .on_problem = collect_problem,
+        .context = collector,
+    };
+    char path[512];
+
+    snprintf(path, sizeof path, "%s/%s", FIXTURE_DIR, name);
+    assert_int_equal(da_events_read_evtx_in_slices(path, chunks_per_slice, &reader, stats, &err),
+                     0);
+    return collector;
+}
+
+/* libevtx gets one chunk at a time behind a rewritten header; the records,
+ * their positions and the events must be those of a whole-file read. */
+static void slices_match_whole_file(void **state)
+{
+    static const char *const names[] = {"evtx-three-chunks.evtx", "evtx-truncated.evtx"};
+
+    for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
+        struct da_event_read_stats whole_stats = {0};
+        struct da_event_read_stats sliced_stats = {0};
+        struct collector *whole = read_sliced(names[n], 0, &whole_stats);
+        struct collector *sliced = read_sliced(names[n], 1, &sliced_stats);
+
+        assert_int_equal(sliced_stats.records, whole_stats.records);
+        assert_int_equal(sliced_stats.kept, whole_stats.kept);
+        assert_int_equal(sliced->event_count, whole->event_count);
+        assert_true(whole->event_count > 0);
+        for (size_t i = 0; i < whole->event_count; i++) {
+            assert_int_equal(sliced->events[i].event_id, whole->events[i].event_id);
+            assert_int_equal(sliced->events[i].record_id, whole->events[i].record_id);
+            assert_int_equal(sliced->events[i].position, whole->events[i].position);
+            assert_string_equal(sliced->events[i].target_sid, whole->events[i].target_sid);
+        }
+        free(whole);
+        free(sliced);
+    }
+}
+
 static void test_single_4738(void **state)
 {
     struct collector *collector = read_ok("evtx-4738-krbtgt.evtx", 1, 1, 0);
@@ -496,6 +542,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_4738),
+        cmocka_unit_test(slices_match_whole_file),
         cmocka_unit_test(skipped_event_ids_not_rendered),
         cmocka_unit_test(test_every_kind),
         cmocka_unit_test(test_three_chunks),
