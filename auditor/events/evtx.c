@@ -94,7 +94,8 @@ static int check_signature(const char *path, struct da_error *err)
  * is then rendered and judged on its XML. */
 static bool any_string_wanted(libevtx_record_t *record, const struct da_event_reader *reader)
 {
-    char value[128];
+    /* "0x" and 16 hex digits, the longest logon id Windows writes. */
+    char value[24];
     int count = 0;
 
     if (libevtx_record_get_number_of_strings(record, &count, NULL) != 1 || count <= 0)
@@ -102,7 +103,8 @@ static bool any_string_wanted(libevtx_record_t *record, const struct da_event_re
     for (int i = 0; i < count; i++) {
         size_t size = 0;
 
-        /* Logon ids are short; longer strings cannot be one. */
+        /* Longer strings (SIDs, names) cannot be a logon id: skip them
+         * before converting them. */
         if (libevtx_record_get_utf8_string_size(record, i, &size, NULL) != 1 ||
             size == 0 || size > sizeof(value))
             continue;
@@ -194,7 +196,7 @@ static int file_error(struct da_error *err, enum da_status status, const char *p
     return da_error_set(err, status, "%s: %s: %s", path, what, detail);
 }
 
-/* Reads every record of an .evtx file that libevtx opens at open_path;
+/* Reads every record of an .evtx file that libevtx opens at open_path.
  * path names it in messages. *position counts records across calls. */
 static int read_opened(const char *open_path, const char *path,
                        const struct da_event_reader *reader, struct da_event_read_stats *counts,
@@ -366,9 +368,11 @@ int da_events_read_evtx_in_slices(const char *path, unsigned chunks_per_slice,
         put_le(slice + 42, chunks, 2);     /* number of chunks */
         put_le(slice + 124, crc32_of(slice, EVTX_HEADER_CHECKSUMMED), 4);
 
-        if (ftruncate(memory, 0) != 0 ||
-            pwrite(memory, slice, EVTX_HEADER_BLOCK_SIZE + length, 0) !=
-                (ssize_t)(EVTX_HEADER_BLOCK_SIZE + length)) {
+        /* Overwrite in place, and cut only what a shorter last slice leaves,
+         * so that the memory pages are not freed and faulted in again. */
+        if (pwrite(memory, slice, EVTX_HEADER_BLOCK_SIZE + length, 0) !=
+                (ssize_t)(EVTX_HEADER_BLOCK_SIZE + length) ||
+            ftruncate(memory, (off_t)(EVTX_HEADER_BLOCK_SIZE + length)) != 0) {
             status = da_error_set(err, DA_ERR_LOCAL, "cannot stage a slice of %s: %s", path,
                                   strerror(errno));
             break;
