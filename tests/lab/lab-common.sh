@@ -164,18 +164,46 @@ lab_kinit() {
 # Seconds to wait for a started DC to listen on its LDAPS and Kerberos ports.
 LAB_START_TIMEOUT_SECONDS=60
 
-# Starts samba for LAB_DIR in a private mount namespace in which the lab's
-# resolv.conf (name server: the DC itself) replaces /etc/resolv.conf, so
-# that Samba's own name look-ups stay on the machine. Waits for ports 636
-# and 88.
-lab_start_samba() {
-    local pid deadline=$((SECONDS + 10))
+# resolv_wrapper (Debian package libresolv-wrapper) replaces the resolver
+# functions of the process it is preloaded into and sends their queries to
+# the name servers of RESOLV_WRAPPER_CONF.
+LAB_RESOLV_WRAPPER_LIB=/usr/lib/x86_64-linux-gnu/libresolv_wrapper.so
+
+# Writes LAB_DIR/resolv-wrapper.conf with the name servers of the lab's
+# resolv.conf, and nothing else.
+lab_write_resolv_wrapper_conf() {
+    LAB_RESOLV_WRAPPER_CONF=$LAB_DIR/resolv-wrapper.conf
+    awk '$1 == "nameserver" { print "nameserver", $2 }' "$LAB_RESOLV_CONF" \
+        >"$LAB_RESOLV_WRAPPER_CONF"
+    [[ -s $LAB_RESOLV_WRAPPER_CONF ]] ||
+        lab_die "$LAB_RESOLV_CONF names no name server; provision the lab again"
+}
+
+# Runs a command in a private mount namespace in which the lab's resolv.conf
+# replaces /etc/resolv.conf and, when resolv_wrapper is installed, with that
+# library preloaded. Both send the command's name look-ups to the lab's DNS.
+# The bind mount covers code that reads /etc/resolv.conf itself. The
+# wrapper covers Samba's DRS client, which on a second DC failed with
+# WERR_NO_LOGON_SERVERS without it.
+lab_run_confined() {
+    local preload=()
+    lab_write_resolv_wrapper_conf
+    if [[ -r $LAB_RESOLV_WRAPPER_LIB ]]; then
+        preload=(env "LD_PRELOAD=$LAB_RESOLV_WRAPPER_LIB" "RESOLV_WRAPPER_CONF=$LAB_RESOLV_WRAPPER_CONF")
+    fi
     # The inner script runs in the new namespace; its arguments follow the
-    # script name "lab-samba".
+    # script name "lab-confined".
     # shellcheck disable=SC2016
     unshare --mount --propagation private -- sh -c \
-        'mount --bind "$1" /etc/resolv.conf && exec samba -s "$2" -D' \
-        lab-samba "$LAB_RESOLV_CONF" "$LAB_SMB_CONF" ||
+        'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' \
+        lab-confined "$LAB_RESOLV_CONF" "${preload[@]}" "$@"
+}
+
+# Starts samba for LAB_DIR with lab_run_confined, so that Samba's own name
+# look-ups stay on the machine. Waits for ports 636 and 88 on LAB_DC_IP.
+lab_start_samba() {
+    local pid deadline=$((SECONDS + 10))
+    lab_run_confined samba -s "$LAB_SMB_CONF" -D ||
         lab_die "starting samba -s $LAB_SMB_CONF -D in a mount namespace with unshare failed; read $LAB_SAMBA_LOG"
 
     # The daemon writes its pid file shortly after the launcher returns.

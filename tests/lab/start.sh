@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the lab DC of an existing, stopped LAB_DIR again, the way
-# provision.sh starts it, and renews the Administrator ticket.
+# provision.sh or join-dc2.sh started it, and renews the Administrator
+# ticket.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lab-common.sh"
@@ -24,7 +25,9 @@ if pid=$(lab_running_pid); then
 fi
 
 started=$SECONDS
-lab_start_samba
+# lab.env is loaded first because it sets LAB_DC_IP, on which lab_start_samba
+# waits, and that address differs for the DC that join-dc2.sh added.
 lab_load_env
+lab_start_samba
 lab_kinit
 lab_log "started the lab DC of $LAB_DIR (pid $(lab_running_pid)) in $((SECONDS - started))s"
