@@ -14,6 +14,13 @@ restart_dc() {
         bash "$TEST_REPO_DIR/tests/lab/start.sh" "$LAB_DIR" >/dev/null
         wait_for_dc
     fi
+    # The port may accept connections before TLS and the directory are
+    # ready: wait until an LDAPS read of the RootDSE succeeds, up to 30 s.
+    for _ in $(seq 60); do
+        ldap_admin ldapsearch -LLL -b "" -s base 1.1 >/dev/null 2>&1 && return 0
+        sleep 0.5
+    done
+    fail "the restarted DC does not answer LDAPS searches"
 }
 at_exit restart_dc
 
@@ -34,6 +41,15 @@ set +e
 wait "$poll_pid"
 status=$?
 set -e
+
+# Samba's workers share the master's session and may hold port 636 for a
+# moment after it exits: wait until the whole session is gone, so that the
+# restart below neither skips nor collides with them.
+for _ in $(seq 300); do
+    ps -eo sid= | grep -qw "$dc_pid" || break
+    sleep 0.1
+done
+ps -eo sid= | grep -qw "$dc_pid" && fail "the stopped DC's processes did not exit within 30 s"
 
 check_equal 3 "$status" "exit status when the DC stops mid-poll"
 errors=$(cat "$TEST_TMP/poll.err")
