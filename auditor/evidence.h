@@ -97,8 +97,8 @@ int da_evidence_add_change(struct da_evidence *evidence, const struct da_event *
 bool da_evidence_wants_session(const struct da_evidence *evidence, const struct da_event *event);
 
 /* Returns in *ids (heap, freed by the caller) the distinct logon ids of
- * the kept changes: a record of pass two whose logon ids are none of them
- * cannot be a wanted session. Returns -1 when memory runs out. */
+ * the kept changes. A record of pass two that carries none of them cannot
+ * be a wanted session. Returns -1 when memory runs out. */
 int da_evidence_logon_ids(const struct da_evidence *evidence, uint64_t **ids, size_t *count);
 
 /* Sets *kept to the number of events the store keeps, of both passes. */

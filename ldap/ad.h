@@ -38,7 +38,7 @@ int da_ad_security_descriptor_trustees(const unsigned char *bytes, size_t length
 /* Picks the most specific kind from the values of objectClass. */
 enum da_account_kind da_ad_account_kind(const struct da_strv *object_classes);
 
-/* What the poll needs from the RootDSE of the DC. */
+/* The RootDSE values of the DC that a poll uses. */
 struct da_rootdse {
     char *default_naming_context;
     char *dns_host_name;

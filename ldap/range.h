@@ -32,7 +32,7 @@ int da_range_parse(const char *desc, const char *attr, struct da_range *range);
 
 /* Requests "attr;range=LOW-*" of the same entry. Sets *returned_desc (heap,
  * freed by the caller) to the description the server used, or NULL when the
- * attribute is absent from the answer, and appends the values to *values. */
+ * attribute is absent from the response, and appends the values to *values. */
 typedef int (*da_range_fetch_fn)(void *context, const char *attr, unsigned long low,
                                  char **returned_desc, struct da_strv *values,
                                  struct da_error *err);

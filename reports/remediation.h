@@ -13,8 +13,8 @@
 /* Whether the remediation should also clear TRUSTED_TO_AUTH_FOR_DELEGATION:
  * when the evidence shows it was turned on, or when the account keeps no
  * other delegation target once the krbtgt values are gone. An account that
- * keeps other targets keeps protocol transition, and the report says to
- * review it. */
+ * keeps other targets keeps protocol transition, and the report advises
+ * reviewing it. */
 bool da_remediation_turns_off_protocol_transition(const struct da_account *account,
                                                   const struct da_account_evidence *evidence);
 

@@ -22,7 +22,7 @@ struct da_report {
     const struct da_findings *findings;  /* findings of current */
     const struct da_diff *diff;          /* NULL when there is no previous */
     const struct da_poll_stats *stats;   /* NULL for diff */
-    /* Why diff is NULL although previous is set, such as snapshots of two
+    /* Reason that diff is NULL although previous is set, such as snapshots of two
      * different search bases; NULL otherwise. */
     const char *comparison_skipped;
 };

@@ -56,7 +56,7 @@ elapsed=$((SECONDS - start))
 check_equal 3 "$STATUS" "exit status with a silent server (stderr: $ERR)"
 ((elapsed <= 15)) || fail "a silent server held the poll for $elapsed s despite --timeout 2"
 check_state_unchanged "a silent server"
-# The same on ldaps://, where the TLS handshake itself gets no answer.
+# The same on ldaps://, where the TLS handshake itself gets no response.
 start=$SECONDS
 run poll -H "ldaps://127.0.0.1:$port" --ca-file "$LAB_CA_FILE" -x -D "$LAB_ADMIN_DN" -y "$LAB_PASSWORD_FILE" --connect-timeout 2 --timeout 2 --state "$state" --no-progress
 elapsed=$((SECONDS - start))

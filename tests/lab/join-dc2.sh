@@ -50,7 +50,7 @@ use_dc1() {
 }
 
 # Makes the lab-common.sh settings and paths describe DC2. The Kerberos
-# variables point into DC2_DIR once write_krb5_conf has written them.
+# variables point into DC2_DIR once lab_write_krb5_conf has written them.
 use_dc2() {
     LAB_DIR=$DC2_DIR
     lab_set_paths
@@ -213,53 +213,28 @@ print(SamDB(url=sys.argv[2], session_info=system_session(), lp=lp).get_ntds_GUID
     printf '%s\n' "$guid"
 }
 
-write_krb5_conf() {
-    cat >"$LAB_DIR/krb5.conf" <<EOF
-[libdefaults]
-    default_realm = $LAB_REALM
-    dns_lookup_kdc = false
-    dns_lookup_realm = false
-    rdns = false
-
-[realms]
-    $LAB_REALM = {
-        kdc = $LAB_DC_IP
-        admin_server = $LAB_DC_IP
-        kpasswd_server = $LAB_DC_IP
-    }
-
-[domain_realm]
-    .$LAB_DNS_DOMAIN = $LAB_REALM
-    $LAB_DNS_DOMAIN = $LAB_REALM
-EOF
-}
-
-write_env_line() {
-    printf "export %s='%s'\n" "$1" "$2"
-}
-
 # Same names as provision.sh's lab.env, with DC2's host, address, CA file
 # and Kerberos files.
 write_env() {
     {
         printf '# Lab DC2 settings written by tests/lab/join-dc2.sh. Source this file.\n'
-        write_env_line LAB_DIR "$LAB_DIR"
-        write_env_line LAB_REALM "$LAB_REALM"
-        write_env_line LAB_DOMAIN "$LAB_DOMAIN"
-        write_env_line LAB_DC_HOST "$LAB_DC_HOST"
-        write_env_line LAB_DC_IP "$LAB_DC_IP"
-        write_env_line LAB_BASE_DN "$LAB_BASE_DN"
-        write_env_line LAB_URI_LDAPS "ldaps://$LAB_DC_HOST"
-        write_env_line LAB_URI_LDAP "ldap://$LAB_DC_HOST"
-        write_env_line LAB_CA_FILE "$LAB_CA_FILE"
-        write_env_line LAB_ADMIN_DN "$LAB_ADMIN_DN"
-        write_env_line LAB_ADMIN_PRINCIPAL "$LAB_ADMIN_PRINCIPAL"
-        write_env_line LAB_PASSWORD_FILE "$LAB_PASSWORD_FILE"
-        write_env_line LAB_PID_FILE "$LAB_PID_FILE"
-        write_env_line LAB_SAMBA_LOG "$LAB_SAMBA_LOG"
-        write_env_line KRB5_CONFIG "$LAB_DIR/krb5.conf"
-        write_env_line KRB5CCNAME "FILE:$LAB_DIR/krb5cc"
-        write_env_line LAB_DC1_DIR "$DC1_DIR"
+        lab_write_env_line LAB_DIR "$LAB_DIR"
+        lab_write_env_line LAB_REALM "$LAB_REALM"
+        lab_write_env_line LAB_DOMAIN "$LAB_DOMAIN"
+        lab_write_env_line LAB_DC_HOST "$LAB_DC_HOST"
+        lab_write_env_line LAB_DC_IP "$LAB_DC_IP"
+        lab_write_env_line LAB_BASE_DN "$LAB_BASE_DN"
+        lab_write_env_line LAB_URI_LDAPS "ldaps://$LAB_DC_HOST"
+        lab_write_env_line LAB_URI_LDAP "ldap://$LAB_DC_HOST"
+        lab_write_env_line LAB_CA_FILE "$LAB_CA_FILE"
+        lab_write_env_line LAB_ADMIN_DN "$LAB_ADMIN_DN"
+        lab_write_env_line LAB_ADMIN_PRINCIPAL "$LAB_ADMIN_PRINCIPAL"
+        lab_write_env_line LAB_PASSWORD_FILE "$LAB_PASSWORD_FILE"
+        lab_write_env_line LAB_PID_FILE "$LAB_PID_FILE"
+        lab_write_env_line LAB_SAMBA_LOG "$LAB_SAMBA_LOG"
+        lab_write_env_line KRB5_CONFIG "$LAB_DIR/krb5.conf"
+        lab_write_env_line KRB5CCNAME "FILE:$LAB_DIR/krb5cc"
+        lab_write_env_line LAB_DC1_DIR "$DC1_DIR"
     } >"$LAB_ENV_FILE"
 }
 
@@ -299,7 +274,7 @@ main() {
     join_domain
     guid=$(ntds_settings_guid)
     add_dns_record "_msdcs.$LAB_DNS_DOMAIN" "$guid" CNAME "$LAB_DC_HOST"
-    write_krb5_conf
+    lab_write_krb5_conf
     write_env
     lab_start_samba
     lab_load_env

@@ -215,3 +215,32 @@ lab_start_samba() {
     lab_wait_port 636 "$LAB_START_TIMEOUT_SECONDS" "$pid"
     lab_wait_port 88 "$LAB_START_TIMEOUT_SECONDS" "$pid"
 }
+
+# Writes a krb5.conf that sends every request for the realm to the lab DC,
+# so no DNS lookup leaves the machine. rdns = false keeps the host name of
+# the LDAP URI as the service name, as the TLS check does.
+lab_write_krb5_conf() {
+    cat >"$LAB_DIR/krb5.conf" <<EOF
+[libdefaults]
+    default_realm = $LAB_REALM
+    dns_lookup_kdc = false
+    dns_lookup_realm = false
+    rdns = false
+
+[realms]
+    $LAB_REALM = {
+        kdc = $LAB_DC_IP
+        admin_server = $LAB_DC_IP
+        kpasswd_server = $LAB_DC_IP
+    }
+
+[domain_realm]
+    .$LAB_DNS_DOMAIN = $LAB_REALM
+    $LAB_DNS_DOMAIN = $LAB_REALM
+EOF
+}
+
+# Writes one line of a lab.env file: export NAME='VALUE'.
+lab_write_env_line() {
+    printf "export %s='%s'\n" "$1" "$2"
+}

@@ -183,56 +183,27 @@ write_resolv_conf() {
         "$LAB_DNS_DOMAIN" "$LAB_DC_IP" >"$LAB_RESOLV_CONF"
 }
 
-
-# Writes a krb5.conf that sends every request for the realm to the lab DC,
-# so no DNS lookup leaves the machine. rdns = false keeps the host name of
-# the LDAP URI as the service name, as the TLS check does.
-write_krb5_conf() {
-    cat >"$LAB_DIR/krb5.conf" <<EOF
-[libdefaults]
-    default_realm = $LAB_REALM
-    dns_lookup_kdc = false
-    dns_lookup_realm = false
-    rdns = false
-
-[realms]
-    $LAB_REALM = {
-        kdc = $LAB_DC_IP
-        admin_server = $LAB_DC_IP
-        kpasswd_server = $LAB_DC_IP
-    }
-
-[domain_realm]
-    .$LAB_DNS_DOMAIN = $LAB_REALM
-    $LAB_DNS_DOMAIN = $LAB_REALM
-EOF
-}
-
-write_env_line() {
-    printf "export %s='%s'\n" "$1" "$2"
-}
-
 # Writes lab.env. Every line is export NAME='VALUE', and no value contains a
 # single quote, so a reader other than a shell may strip the quotes.
 write_env() {
     {
         printf '# Lab DC settings written by tests/lab/provision.sh. Source this file.\n'
-        write_env_line LAB_DIR "$LAB_DIR"
-        write_env_line LAB_REALM "$LAB_REALM"
-        write_env_line LAB_DOMAIN "$LAB_DOMAIN"
-        write_env_line LAB_DC_HOST "$LAB_DC_HOST"
-        write_env_line LAB_DC_IP "$LAB_DC_IP"
-        write_env_line LAB_BASE_DN "$LAB_BASE_DN"
-        write_env_line LAB_URI_LDAPS "ldaps://$LAB_DC_HOST"
-        write_env_line LAB_URI_LDAP "ldap://$LAB_DC_HOST"
-        write_env_line LAB_CA_FILE "$LAB_CA_FILE"
-        write_env_line LAB_ADMIN_DN "$LAB_ADMIN_DN"
-        write_env_line LAB_ADMIN_PRINCIPAL "$LAB_ADMIN_PRINCIPAL"
-        write_env_line LAB_PASSWORD_FILE "$LAB_PASSWORD_FILE"
-        write_env_line LAB_PID_FILE "$LAB_PID_FILE"
-        write_env_line LAB_SAMBA_LOG "$LAB_SAMBA_LOG"
-        write_env_line KRB5_CONFIG "$LAB_DIR/krb5.conf"
-        write_env_line KRB5CCNAME "FILE:$LAB_DIR/krb5cc"
+        lab_write_env_line LAB_DIR "$LAB_DIR"
+        lab_write_env_line LAB_REALM "$LAB_REALM"
+        lab_write_env_line LAB_DOMAIN "$LAB_DOMAIN"
+        lab_write_env_line LAB_DC_HOST "$LAB_DC_HOST"
+        lab_write_env_line LAB_DC_IP "$LAB_DC_IP"
+        lab_write_env_line LAB_BASE_DN "$LAB_BASE_DN"
+        lab_write_env_line LAB_URI_LDAPS "ldaps://$LAB_DC_HOST"
+        lab_write_env_line LAB_URI_LDAP "ldap://$LAB_DC_HOST"
+        lab_write_env_line LAB_CA_FILE "$LAB_CA_FILE"
+        lab_write_env_line LAB_ADMIN_DN "$LAB_ADMIN_DN"
+        lab_write_env_line LAB_ADMIN_PRINCIPAL "$LAB_ADMIN_PRINCIPAL"
+        lab_write_env_line LAB_PASSWORD_FILE "$LAB_PASSWORD_FILE"
+        lab_write_env_line LAB_PID_FILE "$LAB_PID_FILE"
+        lab_write_env_line LAB_SAMBA_LOG "$LAB_SAMBA_LOG"
+        lab_write_env_line KRB5_CONFIG "$LAB_DIR/krb5.conf"
+        lab_write_env_line KRB5CCNAME "FILE:$LAB_DIR/krb5cc"
     } >"$LAB_ENV_FILE"
 }
 
@@ -260,7 +231,7 @@ main() {
     provision_domain
     write_resolv_conf
     lab_start_samba
-    write_krb5_conf
+    lab_write_krb5_conf
     write_env
     lab_load_env
     lab_kinit

@@ -183,7 +183,7 @@ static void descriptor_bad_counts(void **state)
     struct da_strv sids = {0};
 
     build_descriptor(&blob);
-    put16(blob.bytes + 20 + 4, 40); /* more ACEs than the ACL holds */
+    put16(blob.bytes + 20 + 4, 40); /* more ACEs than the ACL contains */
     assert_int_equal(da_ad_security_descriptor_trustees(blob.bytes, blob.length, &sids), -1);
 
     build_descriptor(&blob);

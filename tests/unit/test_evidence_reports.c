@@ -582,7 +582,7 @@ static void escaped_values_are_flagged(void **state)
     free(html);
 
     /* An invisible character (U+200B) stays in the PowerShell string, which
-     * the report shows escaped: the reader is told to use the LDIF. */
+     * the report shows escaped: the report advises the LDIF instead. */
     da_strv_clear(values);
     assert_int_equal(da_strv_append(values, "krbtgt/X\xe2\x80\x8b"), 0);
     markdown = render(&f->report, DA_REPORT_MARKDOWN);

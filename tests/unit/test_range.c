@@ -205,7 +205,7 @@ static void collect_rejects_missing_answer(void **state)
 
 static void collect_rejects_plain_answer(void **state)
 {
-    /* A follow-up answered without a range would repeat every value. */
+    /* A follow-up response without a range would repeat every value. */
     static const struct answer answers[] = {{ATTR, 1500}};
     struct script script = {answers, 1, 0, {0}, 0};
     struct da_strv values = {0};
