@@ -44,7 +44,8 @@ fi
 
 missing=()
 for package in "${packages[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null) || status=
+    if [ "$status" != "install ok installed" ]; then
         missing+=("$package")
     fi
 done

@@ -45,11 +45,16 @@ set -e
 # Samba's workers share the master's session and may hold port 636 for a
 # moment after it exits: wait until the whole session is gone, so that the
 # restart below neither skips nor collides with them.
+session_alive() {
+    local sessions
+    sessions=$(ps -eo sid=)
+    grep -qw "$dc_pid" <<<"$sessions"
+}
 for _ in $(seq 300); do
-    ps -eo sid= | grep -qw "$dc_pid" || break
+    session_alive || break
     sleep 0.1
 done
-ps -eo sid= | grep -qw "$dc_pid" && fail "the stopped DC's processes did not exit within 30 s"
+session_alive && fail "the stopped DC's processes did not exit within 30 s"
 
 check_equal 3 "$status" "exit status when the DC stops mid-poll"
 errors=$(cat "$TEST_TMP/poll.err")

@@ -116,12 +116,6 @@ prepare_dir() {
     printf 'This directory holds a delegaudit lab DC; join-dc2.sh may wipe it.\n' >"$LAB_DIR/$LAB_MARKER_NAME"
 }
 
-ensure_loopback_address() {
-    ip -4 -o addr show dev lo | grep -q " $LAB_DC_IP/" && return 0
-    ip addr add "$LAB_DC_IP/32" dev lo ||
-        lab_die "'ip addr add $LAB_DC_IP/32 dev lo' failed; DC2 needs that address on lo"
-}
-
 # Appends "127.0.0.12 dc2.contoso.test dc2" unless both names are mapped
 # already; never edits other lines.
 ensure_hosts_entry() {
@@ -263,7 +257,7 @@ main() {
     use_dc2
     check_dc2_free
     prepare_dir
-    ensure_loopback_address
+    lab_ensure_loopback_address
     ensure_hosts_entry
     (
         umask 077

@@ -88,11 +88,25 @@ lab_running_pid() {
 
 # Returns 0 when some process listens on LAB_DC_IP (or on all addresses) at
 # the TCP port given.
+# The listing is read whole before matching: under pipefail, a grep -q that
+# stops at the first match can kill the writer with SIGPIPE and turn a match
+# into a failure.
 lab_port_listening() {
-    local port=$1
-    ss -Hltn "sport = :$port" 2>/dev/null |
-        awk '{ print $4 }' |
-        grep -Eq "^($LAB_DC_IP|0\.0\.0\.0|\*|\[::\]):$port\$"
+    local port=$1 listening
+    listening=$(ss -Hltn "sport = :$port" 2>/dev/null | awk '{ print $4 }') || return 1
+    grep -Eq "^($LAB_DC_IP|0\.0\.0\.0|\*|\[::\]):$port\$" <<<"$listening"
+}
+
+# Puts LAB_DC_IP on lo unless it is there. Samba binds only to addresses
+# configured on an interface; without this it logs "no network interfaces
+# found" and serves nothing.
+lab_ensure_loopback_address() {
+    local addresses
+    addresses=$(ip -4 -o addr show dev lo) ||
+        lab_die "'ip -4 addr show dev lo' failed; the lab needs iproute2 and the loopback interface"
+    [[ $addresses == *" $LAB_DC_IP/"* ]] && return 0
+    ip addr add "$LAB_DC_IP/32" dev lo ||
+        lab_die "'ip addr add $LAB_DC_IP/32 dev lo' failed; the lab DC needs that address on lo"
 }
 
 # Waits until the DC listens on PORT, for at most TIMEOUT seconds. Fails early

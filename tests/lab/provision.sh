@@ -47,7 +47,7 @@ check_ports_free() {
     local port owner
     for port in 636 389 88 53; do
         if lab_port_listening "$port"; then
-            owner=$(ss -Hltnp "sport = :$port" | grep -o 'users:.*' | head -n 1)
+            owner=$(ss -Hltnp "sport = :$port" | sed -n '1s/.*\(users:.*\)/\1/p')
             lab_die "TCP port $port on $LAB_DC_IP is in use (${owner:-owner unknown}); if it is a lab DC from another LAB_DIR, stop it with tests/lab/stop.sh THAT_LAB_DIR"
         fi
     done
@@ -68,16 +68,6 @@ prepare_dir() {
     mkdir -p -- "$LAB_DIR/run"
     chmod 0700 "$LAB_DIR"
     printf 'This directory holds a delegaudit lab DC; provision.sh may wipe it.\n' >"$LAB_DIR/$LAB_MARKER_NAME"
-}
-
-# Samba binds only to addresses configured on an interface. Without this it
-# logs "no network interfaces found" and serves nothing.
-ensure_loopback_address() {
-    if ip -4 -o addr show dev lo | grep -q " $LAB_DC_IP/"; then
-        return 0
-    fi
-    ip addr add "$LAB_DC_IP/32" dev lo ||
-        lab_die "'ip addr add $LAB_DC_IP/32 dev lo' failed; the lab needs that address on lo"
 }
 
 # Maps the DC's names and the domain name to LAB_DC_IP in /etc/hosts. The
@@ -225,7 +215,7 @@ main() {
     check_not_running
     check_ports_free
     prepare_dir
-    ensure_loopback_address
+    lab_ensure_loopback_address
     ensure_hosts_entry
     write_password
     provision_domain
