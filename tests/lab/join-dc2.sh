@@ -229,17 +229,84 @@ write_env() {
         lab_write_env_line KRB5_CONFIG "$LAB_DIR/krb5.conf"
         lab_write_env_line KRB5CCNAME "FILE:$LAB_DIR/krb5cc"
         lab_write_env_line LAB_DC1_DIR "$DC1_DIR"
+        lab_write_env_line LAB_CA_BUNDLE "$LAB_DIR/ca-bundle.pem"
     } >"$LAB_ENV_FILE"
+}
+
+# An earlier DC2, purged or re-joined, leaves its server and NTDS Settings
+# objects in DC1's directory, and DC1 keeps sending change notifications
+# to that DC's identity: the new DC2 then gets changes only from its own
+# periodic pull, every 5 minutes. Removing the dead DC first, as an
+# administrator would, keeps replication prompt. It runs before DC2's DNS
+# records are added, because the removal deletes the dead DC's records.
+remove_stale_dc2() {
+    local found output pid_file=$DC2_DIR/run/samba.pid
+    # A running DC2 is no dead one; check_dc2_free rejects it below.
+    if [[ -f $pid_file ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+        return 0
+    fi
+    found=$(LDAPTLS_CACERT=$DC1_DIR/private/tls/ca.pem ldapsearch -LLL -o ldif-wrap=no \
+        -H "ldaps://$DC1_HOST" -x -D "$LAB_ADMIN_DN" -y "$DC1_PASSWORD_FILE" \
+        -b "CN=Sites,CN=Configuration,$LAB_BASE_DN" "(&(objectClass=server)(cn=${DC2_NAME^^}))" dn) ||
+        lab_die "cannot search DC1's configuration partition for an earlier ${DC2_NAME^^}"
+    [[ -n $found ]] || return 0
+    lab_log "removing the earlier ${DC2_NAME^^} from DC1's directory"
+    if ! output=$(samba_tool_as_admin domain demote --remove-other-dead-server="${DC2_NAME^^}" \
+        -H "ldap://$DC1_HOST" 2>&1); then
+        printf '%s\n' "$output" >&2
+        lab_die "samba-tool domain demote --remove-other-dead-server=${DC2_NAME^^} failed"
+    fi
+}
+
+# Each Samba DC makes its own self-signed CA at first start: a client that
+# reads both DCs, such as delegaudit verify, trusts this bundle of the two.
+write_ca_bundle() {
+    local dc1_ca=$DC1_DIR/private/tls/ca.pem
+    [[ -s $dc1_ca && -s $LAB_CA_FILE ]] ||
+        lab_die "missing CA certificate $dc1_ca or $LAB_CA_FILE; is Samba's TLS enabled?"
+    cat -- "$dc1_ca" "$LAB_CA_FILE" >"$LAB_DIR/ca-bundle.pem"
 }
 
 # Pulls the domain partition from DC1 once, which checks the DRS path from
 # DC2 to DC1 end to end.
+# Right after a re-join, DC2 can answer WERR_FILE_NOT_FOUND for some seconds,
+# until it has set up its link to DC1, so the pull is tried for 30 s.
 check_replication() {
-    local output
-    if ! output=$(samba_tool_as_admin drs replicate "${LAB_DC_NAME^^}" DC1 "$LAB_BASE_DN" 2>&1); then
-        printf '%s\n' "$output" >&2
-        lab_die "samba-tool drs replicate ${LAB_DC_NAME^^} DC1 $LAB_BASE_DN failed; read $LAB_SAMBA_LOG and $DC1_SAMBA_LOG"
-    fi
+    local output attempt
+    for attempt in $(seq 15); do
+        if output=$(samba_tool_as_admin drs replicate "${LAB_DC_NAME^^}" DC1 "$LAB_BASE_DN" 2>&1); then
+            return 0
+        fi
+        [[ $output == *WERR_FILE_NOT_FOUND* ]] || break
+        sleep 2
+    done
+    printf '%s\n' "$output" >&2
+    lab_die "samba-tool drs replicate ${LAB_DC_NAME^^} DC1 $LAB_BASE_DN failed; read $LAB_SAMBA_LOG and $DC1_SAMBA_LOG"
+}
+
+# DC2 registers its service principal names (ldap/dc2.contoso.test,
+# GC/dc2.contoso.test/contoso.test and the rest) on its own copy of its
+# account after it starts. DC1's KDC issues tickets only for the names DC1
+# holds, and DC1 pulls from DC2 only with such a ticket: without help a
+# GSSAPI bind to DC2 fails with "Server not found in Kerberos database" and
+# DC1 never pulls. Copies the names to DC1's copy of the account.
+publish_dc2_spns() {
+    local output attempt dn spn="ldap/$LAB_DC_HOST"
+    for attempt in $(seq 60); do
+        output=$(lab_ldap ldapsearch -LLL -o ldif-wrap=no -b "$LAB_BASE_DN" \
+            "(&(objectClass=computer)(servicePrincipalName=$spn))" servicePrincipalName 2>&1) || true
+        [[ $output == dn:* ]] && break
+        sleep 0.5
+    done
+    [[ $output == dn:* ]] || lab_die "DC2 did not register $spn within 30 s; read $LAB_SAMBA_LOG"
+    dn=$(sed -n 's/^dn: //p' <<<"$output")
+    {
+        printf 'dn: %s\nchangetype: modify\nreplace: servicePrincipalName\n' "$dn"
+        grep '^servicePrincipalName: ' <<<"$output"
+        printf -- '-\n'
+    } | LDAPTLS_CACERT=$DC1_DIR/private/tls/ca.pem ldapmodify -H "ldaps://$DC1_HOST" -x \
+        -D "$LAB_ADMIN_DN" -y "$DC1_PASSWORD_FILE" >/dev/null ||
+        lab_die "copying DC2's service principal names to DC1 failed"
 }
 
 main() {
@@ -252,6 +319,7 @@ main() {
     ensure_dc1_wrapped
     DC1_DIR=$LAB_DIR DC1_IP=$LAB_DC_IP DC1_HOST=$LAB_DC_HOST
     DC1_PASSWORD_FILE=$LAB_PASSWORD_FILE DC1_SAMBA_LOG=$LAB_SAMBA_LOG
+    remove_stale_dc2
     add_dns_record "$LAB_DNS_DOMAIN" "$DC2_NAME" A "$DC2_IP"
 
     use_dc2
@@ -271,11 +339,13 @@ main() {
     lab_write_krb5_conf
     write_env
     lab_start_samba
+    write_ca_bundle
     lab_load_env
     lab_kinit
     lab_ldap ldapsearch -LLL -b "$LAB_BASE_DN" -s base dn >/dev/null ||
         lab_die "simple bind as $LAB_ADMIN_DN over $LAB_URI_LDAPS failed; read $LAB_SAMBA_LOG"
     check_replication
+    publish_dc2_spns
 
     printf '%s: DC %s (%s) joined to %s, running with pid %s from %s, ready in %ss; source %s\n' \
         "$LAB_PROGRAM" "$LAB_DC_HOST" "$LAB_DC_IP" "$LAB_REALM" "$(lab_running_pid)" \
