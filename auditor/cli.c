@@ -27,8 +27,12 @@
 #include "auditor/poll.h"
 #include "auditor/snapshot.h"
 #include "auditor/state.h"
+#include "auditor/verify.h"
+#include "auditor/verify_load.h"
+#include "auditor/verify_run.h"
 #include "reports/evidence_report.h"
 #include "reports/report.h"
+#include "reports/verify_report.h"
 
 static const char usage_text[] =
     "Usage: delegaudit COMMAND [OPTIONS]\n"
@@ -43,6 +47,8 @@ static const char usage_text[] =
     "  report          join the findings of the latest snapshot in --state with\n"
     "                  4738/4742/5136 evidence from exported Security logs\n"
     "  audit           poll, then report, in one run\n"
+    "  verify          read the accounts in question from every domain controller\n"
+    "                  and tell whether all of them hold the clean, newest value\n"
     "  help            show this help\n"
     "  version         show the version\n"
     "\n"
@@ -84,9 +90,22 @@ static const char usage_text[] =
     "  -o, --output FILE      write the report to FILE instead of standard output\n"
     "  --history N            older snapshots in --state used to match events to\n"
     "                         renamed accounts (default 30)\n"
+    "  --verify FILE          add the results of delegaudit verify --json (report)\n"
+    "\n"
+    "Verify (after a remediation):\n"
+    "  --state DIR            verify the krbtgt findings of the latest snapshot in DIR\n"
+    "  --account NAME         verify this account: sAMAccountName, DN or SID; repeatable\n"
+    "  --all                  verify every account with a delegation setting\n"
+    "  --dc HOST              read this domain controller; repeatable (default: every\n"
+    "                         DC listed in the configuration partition)\n"
+    "  --wait DURATION        read again every 5 s until the DCs converge, for at\n"
+    "                         most DURATION (90, 30s, 10m, 1h)\n"
+    "  --json, -o FILE        as for reports\n"
     "\n"
     "Exit status: 0 clean, 1 findings or changes, 2 usage error,\n"
-    "3 directory error (nothing saved), 4 local file or state error (nothing saved).\n";
+    "3 directory error (nothing saved), 4 local file or state error (nothing saved).\n"
+    "verify: 0 converged and clean, 1 still backdoored or not converged,\n"
+    "5 clean where read but some DC unverified, 2-4 errors as above.\n";
 
 enum long_only_option {
     OPTION_CA_FILE = 256,
@@ -102,6 +121,11 @@ enum long_only_option {
     OPTION_EVENTS,
     OPTION_FORMAT,
     OPTION_HISTORY,
+    OPTION_VERIFY,
+    OPTION_DC,
+    OPTION_ACCOUNT,
+    OPTION_ALL,
+    OPTION_WAIT,
 };
 
 /* The leading colon makes getopt return a missing value as ':'. */
@@ -130,6 +154,11 @@ static const struct option long_options[] = {
     {"format", required_argument, NULL, OPTION_FORMAT},
     {"output", required_argument, NULL, 'o'},
     {"history", required_argument, NULL, OPTION_HISTORY},
+    {"verify", required_argument, NULL, OPTION_VERIFY},
+    {"dc", required_argument, NULL, OPTION_DC},
+    {"account", required_argument, NULL, OPTION_ACCOUNT},
+    {"all", no_argument, NULL, OPTION_ALL},
+    {"wait", required_argument, NULL, OPTION_WAIT},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -154,6 +183,10 @@ static const char *setting_name(int option)
     case OPTION_EVENTS: return "events";
     case OPTION_FORMAT: return "format";
     case OPTION_HISTORY: return "history";
+    case OPTION_VERIFY: return "verify";
+    case OPTION_DC: return "dc";
+    case OPTION_ACCOUNT: return "account";
+    case OPTION_WAIT: return "wait";
     case 'o': return "output";
     default: return NULL;
     }
@@ -264,6 +297,9 @@ static int parse_options(int argc, char **argv, struct da_settings *settings, in
         case OPTION_NO_PROGRESS:
             settings->no_progress = true;
             break;
+        case OPTION_ALL:
+            settings->all_accounts = true;
+            break;
         case OPTION_CONFIG:
             break;
         case 'v':
@@ -319,6 +355,42 @@ static int obtain_password(const struct da_settings *settings, char **password)
     if (rc != 0)
         da_log("%s", err.message);
     return rc;
+}
+
+static bool verify_only_options(const struct da_settings *settings)
+{
+    return settings->dc_hosts.count > 0 || settings->accounts.count > 0 ||
+           settings->all_accounts || settings->wait_seconds > 0;
+}
+
+/* Checks that -D, -y and -W come with -x, and -x with -D. */
+static int check_bind_settings(const struct da_settings *settings)
+{
+    if (!settings->simple_bind && (settings->bind_dn != NULL || settings->password_file != NULL ||
+                                   settings->prompt_password))
+        return usage_error("-D, -y and -W apply to a simple bind: add -x to bind as %s over "
+                           "TLS, or drop them to bind with SASL GSSAPI and the Kerberos ticket "
+                           "in KRB5CCNAME",
+                           settings->bind_dn != NULL ? settings->bind_dn : "that DN");
+    if (settings->simple_bind && settings->bind_dn == NULL)
+        return usage_error("-x needs a bind DN: pass -D \"CN=...\" or -D user@example.com");
+    return 0;
+}
+
+static struct da_conn_options connection_options(const struct da_settings *settings,
+                                                 const char *password)
+{
+    return (struct da_conn_options){
+        .uri = settings->uri,
+        .ca_file = settings->ca_file,
+        .starttls = settings->starttls,
+        .connect_timeout = settings->connect_timeout,
+        .operation_timeout = settings->operation_timeout,
+        .bind_method = settings->simple_bind ? DA_BIND_SIMPLE : DA_BIND_SASL_GSSAPI,
+        .bind_dn = settings->bind_dn,
+        .password = password,
+        .verbose = settings->verbose,
+    };
 }
 
 static int render(const struct da_settings *settings, const struct da_report *report)
@@ -433,12 +505,18 @@ static int run_poll(int argc, char **argv, bool audit)
         goto out;
     }
     if (!audit && (settings.event_paths.count > 0 || settings.format != NULL ||
-                   settings.output != NULL)) {
-        rc = usage_error("--events, --format and -o apply to report and audit, not to poll");
+                   settings.output != NULL || settings.verify_path != NULL)) {
+        rc = usage_error("--events, --format, --verify and -o apply to report and audit, not to "
+                         "poll");
         goto out;
     }
     if (audit && settings.event_paths.count == 0) {
         rc = usage_error("audit needs at least one --events PATH; without evidence, run poll");
+        goto out;
+    }
+    if (verify_only_options(&settings)) {
+        rc = usage_error("--dc, --account, --all and --wait apply to verify, not to %s",
+                         audit ? "audit" : "poll");
         goto out;
     }
     if (settings.uri == NULL) {
@@ -446,17 +524,9 @@ static int run_poll(int argc, char **argv, bool audit)
                          "uri in the configuration file");
         goto out;
     }
-    if (!settings.simple_bind &&
-        (settings.bind_dn != NULL || settings.password_file != NULL || settings.prompt_password)) {
-        rc = usage_error("-D, -y and -W apply to a simple bind: add -x to bind as %s over TLS, "
-                         "or drop them to bind with SASL GSSAPI and the Kerberos ticket in "
-                         "KRB5CCNAME", settings.bind_dn != NULL ? settings.bind_dn : "that DN");
+    rc = check_bind_settings(&settings);
+    if (rc != 0)
         goto out;
-    }
-    if (settings.simple_bind && settings.bind_dn == NULL) {
-        rc = usage_error("-x needs a bind DN: pass -D \"CN=...\" or -D user@example.com");
-        goto out;
-    }
 
     /* Lock and read the baseline before touching the network, so that a
      * corrupt state directory fails fast and nothing is overwritten. */
@@ -476,17 +546,7 @@ static int run_poll(int argc, char **argv, bool audit)
             goto out;
     }
 
-    options.connection = (struct da_conn_options){
-        .uri = settings.uri,
-        .ca_file = settings.ca_file,
-        .starttls = settings.starttls,
-        .connect_timeout = settings.connect_timeout,
-        .operation_timeout = settings.operation_timeout,
-        .bind_method = settings.simple_bind ? DA_BIND_SIMPLE : DA_BIND_SASL_GSSAPI,
-        .bind_dn = settings.bind_dn,
-        .password = password,
-        .verbose = settings.verbose,
-    };
+    options.connection = connection_options(&settings, password);
     options.base = settings.base;
     options.page_size = settings.page_size;
     options.range_size = settings.range_size;
@@ -825,11 +885,29 @@ static int read_event_files(const struct da_strv *files, struct da_evidence *evi
     return rc;
 }
 
+/* Writes a rendered document to -o FILE atomically, or to standard output.
+ * what names it in the error message. */
+static int deliver(const struct da_settings *settings, const char *buffer, size_t length,
+                   const char *what)
+{
+    struct da_error err = {0};
+    int rc = 0;
+
+    if (settings->output != NULL) {
+        rc = da_file_write_atomic(settings->output, buffer, length, &err);
+        if (rc != 0)
+            da_log("%s", err.message);
+    } else if (fwrite(buffer, 1, length, stdout) != length || fflush(stdout) != 0) {
+        da_log("writing %s to standard output failed", what);
+        rc = DA_ERR_LOCAL;
+    }
+    return rc;
+}
+
 /* Writes the report to -o FILE atomically, or to standard output. */
 static int emit_report(const struct da_settings *settings, enum da_report_format format,
                        const struct da_evidence_report *report)
 {
-    struct da_error err = {0};
     char *buffer = NULL;
     size_t length = 0;
     FILE *memory = open_memstream(&buffer, &length);
@@ -843,15 +921,7 @@ static int emit_report(const struct da_settings *settings, enum da_report_format
         return DA_ERR_LOCAL;
     }
     fclose(memory);
-
-    if (settings->output != NULL) {
-        rc = da_file_write_atomic(settings->output, buffer, length, &err);
-        if (rc != 0)
-            da_log("%s", err.message);
-    } else if (fwrite(buffer, 1, length, stdout) != length || fflush(stdout) != 0) {
-        da_log("writing the report to standard output failed");
-        rc = DA_ERR_LOCAL;
-    }
+    rc = deliver(settings, buffer, length, "the report");
     free(buffer);
     return rc;
 }
@@ -871,12 +941,22 @@ static int produce_evidence_report(const struct da_settings *settings,
     struct da_account_evidence *entries = NULL;
     size_t entry_count = 0;
     struct da_event_totals totals = {0};
+    struct da_verify_result verification = {0};
+    bool have_verification = false;
     enum da_report_format format = DA_REPORT_TEXT;
     char verify[512];
     int rc;
 
     if (settings->format != NULL)
         da_report_format_parse(settings->format, &format);
+
+    /* A bad verify file fails before the exports are read. */
+    if (settings->verify_path != NULL) {
+        rc = da_verify_load_file(settings->verify_path, &verification, &err);
+        if (rc != 0)
+            goto out;
+        have_verification = true;
+    }
 
     rc = expand_event_paths(&settings->event_paths, &files, &err);
     if (rc != 0)
@@ -919,6 +999,8 @@ static int produce_evidence_report(const struct da_settings *settings,
         .event_path_count = settings->event_paths.count,
         .totals = totals,
         .verify_command = verify,
+        .verify = have_verification ? &verification : NULL,
+        .verify_path = settings->verify_path,
     };
     rc = emit_report(settings, format, &report);
     *entries_out = entry_count;
@@ -926,6 +1008,7 @@ static int produce_evidence_report(const struct da_settings *settings,
 out:
     if (rc != 0 && err.message[0] != '\0')
         da_log("%s", err.message);
+    da_verify_result_clear(&verification);
     da_account_evidence_free(entries, entry_count);
     da_evidence_free(evidence);
     free(snapshots);
@@ -967,6 +1050,10 @@ static int command_report(int argc, char **argv)
         goto out;
     if (first_operand < argc) {
         rc = usage_error("report takes no operands, but \"%s\" was given", argv[first_operand]);
+        goto out;
+    }
+    if (verify_only_options(&settings)) {
+        rc = usage_error("--dc, --account, --all and --wait apply to verify, not to report");
         goto out;
     }
     if (settings.state_dir == NULL || settings.event_paths.count == 0) {
@@ -1089,6 +1176,159 @@ out:
     return rc;
 }
 
+/* Writes the verify result, text or JSON, to -o FILE atomically or to
+ * standard output. */
+static int emit_verify(const struct da_settings *settings, const struct da_verify_result *result)
+{
+    char *buffer = NULL;
+    size_t length = 0;
+    FILE *memory = open_memstream(&buffer, &length);
+    int rc = 0;
+
+    if (memory == NULL ||
+        (settings->json ? da_verify_write_json(memory, result)
+                        : da_verify_write_text(memory, result)) != 0) {
+        if (memory != NULL)
+            fclose(memory);
+        free(buffer);
+        da_log("rendering the verify results failed");
+        return DA_ERR_LOCAL;
+    }
+    fclose(memory);
+    rc = deliver(settings, buffer, length, "the verify results");
+    free(buffer);
+    return rc;
+}
+
+static int command_verify(int argc, char **argv)
+{
+    struct da_settings settings;
+    struct da_verify_options options = {0};
+    struct da_verify_result result = {0};
+    struct da_findings findings = {0};
+    struct da_error err = {0};
+    struct da_state *state = NULL;
+    struct da_snapshot *latest = NULL;
+    char *latest_path = NULL;
+    char *password = NULL;
+    int first_operand = 0;
+    int selections;
+    int rc;
+
+    da_settings_init(&settings);
+    rc = parse_options(argc, argv, &settings, &first_operand);
+    if (rc != 0)
+        goto out;
+    if (first_operand < argc) {
+        rc = usage_error("verify takes no operands, but \"%s\" was given; name accounts with "
+                         "--account NAME", argv[first_operand]);
+        goto out;
+    }
+    if (settings.event_paths.count > 0 || settings.format != NULL ||
+        settings.verify_path != NULL) {
+        rc = usage_error("--events, --format and --verify apply to report and audit, not to "
+                         "verify; write verify results with --json -o FILE and pass them to "
+                         "report --verify FILE");
+        goto out;
+    }
+    selections = (settings.state_dir != NULL && settings.accounts.count == 0 &&
+                  !settings.all_accounts) +
+                 (settings.accounts.count > 0) + settings.all_accounts;
+    if (settings.accounts.count > 0 && settings.all_accounts) {
+        rc = usage_error("--account and --all exclude each other: give one");
+        goto out;
+    }
+    if (selections == 0) {
+        rc = usage_error("verify needs the accounts in question: --state DIR (the krbtgt "
+                         "findings of the latest poll), --account NAME, or --all");
+        goto out;
+    }
+    if (settings.uri == NULL && settings.dc_hosts.count == 0) {
+        rc = usage_error("no domain controller given: pass -H ldaps://DC-HOST-NAME to list "
+                         "the domain's DCs from it, or name each DC with --dc HOST");
+        goto out;
+    }
+    for (size_t i = 0; i < settings.dc_hosts.count; i++) {
+        if (strstr(settings.dc_hosts.items[i], "://") != NULL) {
+            rc = usage_error("--dc takes a host name, not a URI: \"%s\"; the scheme comes "
+                             "from -H (default ldaps)", settings.dc_hosts.items[i]);
+            goto out;
+        }
+    }
+    rc = check_bind_settings(&settings);
+    if (rc != 0)
+        goto out;
+
+    if (settings.accounts.count == 0 && !settings.all_accounts) {
+        rc = da_state_open(settings.state_dir, &state, &err);
+        if (rc == 0)
+            rc = da_state_load_latest(state, &latest, &latest_path, &err);
+        if (rc != 0) {
+            da_log("%s", err.message);
+            goto out;
+        }
+        if (latest == NULL) {
+            rc = usage_error("%s holds no snapshot yet: run delegaudit poll --state %s first, "
+                             "or name accounts with --account NAME", settings.state_dir,
+                             settings.state_dir);
+            goto out;
+        }
+        if (da_findings_compute(latest, &findings) != 0) {
+            rc = DA_ERR_LOCAL;
+            da_log("out of memory computing the findings");
+            goto out;
+        }
+        /* The snapshot is only read: release the lock for the next poll. */
+        da_state_close(state);
+        state = NULL;
+    }
+
+    if (settings.simple_bind) {
+        rc = obtain_password(&settings, &password);
+        if (rc != 0)
+            goto out;
+    }
+
+    options.connection = connection_options(&settings, password);
+    options.ldaps = settings.uri == NULL || strncasecmp(settings.uri, "ldaps://", 8) == 0;
+    options.dc_hosts = (const char *const *)settings.dc_hosts.items;
+    options.dc_host_count = settings.dc_hosts.count;
+    options.base = settings.base;
+    options.selection = settings.all_accounts         ? DA_SELECT_ALL
+                        : settings.accounts.count > 0 ? DA_SELECT_ACCOUNTS
+                                                      : DA_SELECT_FINDINGS;
+    options.findings = &findings;
+    options.snapshot_path = latest_path;
+    options.account_names = (const char *const *)settings.accounts.items;
+    options.account_name_count = settings.accounts.count;
+    options.range_size = settings.range_size;
+    options.wait_seconds = settings.wait_seconds;
+    options.interval_seconds = 5;
+    options.progress = !settings.no_progress && isatty(STDERR_FILENO);
+    options.sequential = getenv("DELEGAUDIT_VERIFY_SEQUENTIAL") != NULL;
+
+    rc = da_verify_run(&options, &result, &err);
+    da_password_free(password);
+    password = NULL;
+    if (rc != 0) {
+        da_log("%s", err.message);
+        goto out;
+    }
+    rc = emit_verify(&settings, &result);
+    if (rc == 0)
+        rc = da_verify_exit_status(&result);
+
+out:
+    da_password_free(password);
+    da_verify_result_clear(&result);
+    da_findings_clear(&findings);
+    da_snapshot_free(latest);
+    free(latest_path);
+    da_state_close(state);
+    da_settings_clear(&settings);
+    return rc;
+}
+
 static int command_help(int argc, char **argv)
 {
     fputs(usage_text, stdout);
@@ -1109,6 +1349,7 @@ static const struct {
     {"diff", command_diff},
     {"report", command_report},
     {"audit", command_audit},
+    {"verify", command_verify},
     {"help", command_help},
     {"--help", command_help},
     {"-h", command_help},

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auditor/verify_run.h"
+
 void da_settings_init(struct da_settings *settings)
 {
     memset(settings, 0, sizeof(*settings));
@@ -28,7 +30,10 @@ void da_settings_clear(struct da_settings *settings)
     free(settings->state_dir);
     free(settings->format);
     free(settings->output);
+    free(settings->verify_path);
     da_strv_clear(&settings->event_paths);
+    da_strv_clear(&settings->dc_hosts);
+    da_strv_clear(&settings->accounts);
     memset(settings, 0, sizeof(*settings));
 }
 
@@ -106,6 +111,27 @@ int da_settings_set(struct da_settings *settings, const char *name, const char *
             return da_error_set(err, DA_ERR_USAGE, "%s: the value is empty", origin);
         if (da_strv_append(&settings->event_paths, value) != 0)
             return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+        return 0;
+    }
+    if (strcmp(name, "dc") == 0 || strcmp(name, "account") == 0) {
+        struct da_strv *list = name[0] == 'd' ? &settings->dc_hosts : &settings->accounts;
+
+        if (value[0] == '\0')
+            return da_error_set(err, DA_ERR_USAGE, "%s: the value is empty", origin);
+        if (da_strv_append(list, value) != 0)
+            return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+        return 0;
+    }
+    if (strcmp(name, "verify") == 0)
+        return set_string(&settings->verify_path, value, origin, err);
+    if (strcmp(name, "all") == 0)
+        return set_boolean(&settings->all_accounts, value, origin, err);
+    if (strcmp(name, "wait") == 0) {
+        if (da_verify_parse_duration(value, &settings->wait_seconds) != 0)
+            return da_error_set(err, DA_ERR_USAGE,
+                                "%s: invalid duration \"%s\": give seconds or a number with s, "
+                                "m or h, such as 90, 30s, 10m or 1h (at most a week)",
+                                origin, value);
         return 0;
     }
     if (strcmp(name, "format") == 0) {

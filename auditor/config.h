@@ -37,6 +37,12 @@ struct da_settings {
     char *format;               /* --format: text, json, markdown or html */
     char *output;               /* -o FILE; NULL: standard output */
     unsigned history;           /* older snapshots used to match events */
+    char *verify_path;          /* report: --verify FILE from verify --json */
+    /* verify */
+    struct da_strv dc_hosts;    /* --dc, repeatable; none: every DC */
+    struct da_strv accounts;    /* --account, repeatable */
+    bool all_accounts;          /* --all */
+    double wait_seconds;        /* --wait; 0: one round */
 };
 
 void da_settings_init(struct da_settings *settings);

@@ -18,6 +18,8 @@ enum da_status {
     DA_ERR_DIRECTORY = 3, /* connect, TLS, bind or search failed; nothing saved */
     DA_ERR_LOCAL = 4,     /* local file, snapshot or state directory error;
                              nothing saved */
+    DA_UNVERIFIED = 5,    /* verify: clean where read, but some DC did not
+                             answer */
 };
 
 #define DA_ERROR_MESSAGE_MAX 2048

@@ -259,6 +259,8 @@ enum da_account_kind da_ad_account_kind(const struct da_strv *object_classes)
 void da_rootdse_clear(struct da_rootdse *rootdse)
 {
     free(rootdse->default_naming_context);
+    free(rootdse->configuration_naming_context);
+    free(rootdse->schema_naming_context);
     free(rootdse->dns_host_name);
     free(rootdse->ds_service_name);
     free(rootdse->invocation_id);
@@ -311,6 +313,11 @@ static int read_rootdse_entry(struct da_entry *entry, void *context, struct da_e
 
     rc = first_string(entry, "defaultNamingContext", &rootdse->default_naming_context, err);
     if (rc == 0)
+        rc = first_string(entry, "configurationNamingContext",
+                          &rootdse->configuration_naming_context, err);
+    if (rc == 0)
+        rc = first_string(entry, "schemaNamingContext", &rootdse->schema_naming_context, err);
+    if (rc == 0)
         rc = first_string(entry, "dnsHostName", &rootdse->dns_host_name, err);
     if (rc == 0)
         rc = first_string(entry, "dsServiceName", &rootdse->ds_service_name, err);
@@ -357,8 +364,8 @@ static int read_invocation_id_entry(struct da_entry *entry, void *context, struc
 int da_ad_read_rootdse(struct da_conn *conn, struct da_rootdse *rootdse, struct da_error *err)
 {
     static const char *const rootdse_attributes[] = {
-        "defaultNamingContext", "dnsHostName", "dsServiceName", "highestCommittedUSN",
-        "supportedControl", NULL,
+        "defaultNamingContext", "configurationNamingContext", "schemaNamingContext",
+        "dnsHostName", "dsServiceName", "highestCommittedUSN", "supportedControl", NULL,
     };
     static const char *const invocation_attributes[] = {"invocationId", NULL};
     struct da_rootdse result = {0};

@@ -41,6 +41,8 @@ enum da_account_kind da_ad_account_kind(const struct da_strv *object_classes);
 /* The RootDSE values of the DC that a poll uses. */
 struct da_rootdse {
     char *default_naming_context;
+    char *configuration_naming_context; /* NULL when the DC lists none */
+    char *schema_naming_context;        /* NULL when the DC lists none */
     char *dns_host_name;
     char *ds_service_name; /* DN of the DC's NTDS Settings object */
     char *invocation_id;   /* of that object; NULL when unreadable */

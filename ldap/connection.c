@@ -554,6 +554,15 @@ out:
     return rc;
 }
 
+void da_conn_global_init(void)
+{
+    char **mechanisms = NULL;
+
+    /* Asking for the SASL mechanisms makes libldap initialise its options
+     * and Cyrus SASL, which it does without a lock on first use. */
+    ldap_get_option(NULL, LDAP_OPT_X_SASL_MECHLIST, &mechanisms);
+}
+
 void da_conn_close(struct da_conn *conn)
 {
     if (conn == NULL)

@@ -251,7 +251,7 @@ static bool is_leap_year(unsigned year)
  * starts a 400-year Gregorian cycle, so the date falls out of counting whole
  * cycles, centuries, four-year blocks and years, each leap day sitting at the
  * end of its block. Years past 9999 are rejected. */
-static bool format_seconds_since_1601(uint64_t seconds, char *field, size_t size)
+bool da_repl_format_seconds_since_1601(uint64_t seconds, char *field, size_t size)
 {
     static const unsigned month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const uint64_t days_per_400_years = 146097;
@@ -331,7 +331,7 @@ int da_repl_find_binary(const unsigned char *blob, size_t length, uint32_t attid
         found.attid = attid;
         found.version = read_le32(entry + 4);
         /* A time past year 9999 cannot be written in the field's format. */
-        if (!format_seconds_since_1601(read_le64(entry + 8), found.originating_time,
+        if (!da_repl_format_seconds_since_1601(read_le64(entry + 8), found.originating_time,
                                        sizeof(found.originating_time)))
             return -1;
         format_guid(entry + 16, found.originating_invocation_id,

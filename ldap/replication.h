@@ -45,4 +45,9 @@ bool da_repl_parse_xml(const char *value, size_t length, struct da_attribute_met
 int da_repl_find_binary(const unsigned char *blob, size_t length, uint32_t attid,
                         struct da_attribute_metadata *out);
 
+/* Writes seconds since 1601-01-01 UTC, the origin of AD times, as
+ * "YYYY-MM-DDTHH:MM:SSZ". Returns false after the year 9999 or when field is
+ * too small. */
+bool da_repl_format_seconds_since_1601(uint64_t seconds, char *field, size_t size);
+
 #endif

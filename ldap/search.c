@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #include "auditor/log.h"
@@ -63,23 +64,34 @@ char *da_filter_escape(const char *value, size_t length)
     return escaped;
 }
 
+/* True for the constructed attributes whose values are XML fragments that
+ * Windows DCs end with a NUL byte. */
+static bool ends_with_nul_by_design(const char *attr)
+{
+    return strcasecmp(attr, "msDS-ReplAttributeMetaData") == 0 ||
+           strcasecmp(attr, "msDS-ReplValueMetaData") == 0;
+}
+
 /* Converts berval values to strings and appends them. */
 static int append_string_values(struct berval **berval_values, const char *attr,
                                 struct da_strv *values, struct da_error *err)
 {
     for (size_t i = 0; berval_values != NULL && berval_values[i] != NULL; i++) {
         const struct berval *value = berval_values[i];
+        size_t length = value->bv_len;
         char *copy;
 
-        if (memchr(value->bv_val, '\0', value->bv_len) != NULL)
+        if (length > 0 && value->bv_val[length - 1] == '\0' && ends_with_nul_by_design(attr))
+            length--;
+        if (memchr(value->bv_val, '\0', length) != NULL)
             return da_error_set(err, DA_ERR_DIRECTORY,
                                 "a value of %s contains a NUL byte, which no string attribute "
                                 "may contain", attr);
-        copy = malloc(value->bv_len + 1);
+        copy = malloc(length + 1);
         if (copy == NULL)
             return da_error_set(err, DA_ERR_LOCAL, "out of memory");
-        memcpy(copy, value->bv_val, value->bv_len);
-        copy[value->bv_len] = '\0';
+        memcpy(copy, value->bv_val, length);
+        copy[length] = '\0';
         if (da_strv_append_owned(values, copy) != 0) {
             free(copy);
             return da_error_set(err, DA_ERR_LOCAL, "out of memory");

@@ -66,7 +66,8 @@ char *da_entry_dn(struct da_entry *entry);
 
 /* Appends every value of attr as a string, following ranged retrieval
  * (attr;range=...) with base searches on the entry. An absent attribute
- * appends nothing. A value containing a NUL byte is DA_ERR_DIRECTORY. */
+ * appends nothing. A value containing a NUL byte is DA_ERR_DIRECTORY, except
+ * the one that ends each msDS-ReplAttributeMetaData value, which is dropped. */
 int da_entry_strings(struct da_entry *entry, const char *attr, struct da_strv *values,
                      struct da_error *err);
 

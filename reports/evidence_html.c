@@ -15,6 +15,7 @@
 #include "auditor/escape.h"
 #include "reports/evidence_report.h"
 #include "reports/remediation.h"
+#include "reports/verify_report.h"
 
 struct writer {
     FILE *out;
@@ -253,6 +254,110 @@ static void write_summary(struct writer *writer, const struct da_evidence_report
         put(writer, "</li>\n");
     }
     put(writer, "</ul>\n</section>\n");
+}
+
+static void write_verification_password(struct writer *writer,
+                                        const struct da_verify_result *result,
+                                        const struct da_verify_dc *dc)
+{
+    const struct da_verify_krbtgt *krbtgt = &dc->krbtgt;
+
+    put(writer, "<tr><td>");
+    put_code(writer, dc->name);
+    if (!dc->reachable || !krbtgt->read) {
+        put(writer, "</td><td>not read</td><td>-</td><td>-</td><td>-</td></tr>\n");
+        return;
+    }
+    if (krbtgt->password.known)
+        put(writer, "</td><td class=\"number\">%" PRIu32 "</td><td>", krbtgt->password.version);
+    else
+        put(writer, "</td><td>no metadata</td><td>");
+    if (krbtgt->password_last_set != NULL)
+        put_code(writer, krbtgt->password_last_set);
+    else
+        put(writer, "never");
+    put(writer, "</td><td>");
+    if (krbtgt->password.known && krbtgt->password.originating_dc != NULL)
+        put_code(writer, krbtgt->password.originating_dc);
+    else if (krbtgt->password.known)
+        put_code(writer, krbtgt->password.originating_invocation_id);
+    else
+        put(writer, "-");
+    switch (da_verify_krbtgt_reset_order(result, dc)) {
+    case DA_RESET_AFTER_FINDING:
+        put(writer, "</td><td>after</td></tr>\n");
+        break;
+    case DA_RESET_BEFORE_FINDING:
+        put(writer, "</td><td>before</td></tr>\n");
+        break;
+    case DA_RESET_NOT_COMPARED:
+        put(writer, "</td><td>-</td></tr>\n");
+        break;
+    }
+}
+
+/* Writes the verify results: the verdict, a table of each account's state
+ * on each DC, and the krbtgt password on each DC. */
+static void write_verification(struct writer *writer, const struct da_evidence_report *report)
+{
+    const struct da_verify_result *result = report->verify;
+    char *verdict = da_verify_verdict_line(result);
+
+    put(writer, "<section class=\"verification\">\n<h2>Verification across domain "
+                "controllers</h2>\n");
+    if (verdict == NULL)
+        writer->failed = true;
+    put(writer, "<p%s>", result->verdict != DA_VERDICT_CONVERGED ? " class=\"open\"" : "");
+    put_html(writer, verdict);
+    free(verdict);
+    put(writer, "</p>\n<dl>\n<dt>Verified at (UTC)</dt><dd>");
+    put_code(writer, result->time);
+    put(writer, "</dd>\n<dt>Base DN</dt><dd>");
+    put_code(writer, result->base_dn);
+    put(writer, "</dd>\n<dt>Domain controllers</dt><dd>%zu, in %u round%s</dd>\n", result->dc_count,
+        result->rounds, result->rounds == 1 ? "" : "s");
+    if (report->verify_path != NULL) {
+        put(writer, "<dt>Results</dt><dd>");
+        put_code(writer, report->verify_path);
+        put(writer, "</dd>\n");
+    }
+    put(writer, "</dl>\n");
+
+    put(writer, "<table>\n<tr><th>account</th>");
+    for (size_t j = 0; j < result->dc_count; j++) {
+        put(writer, "<th>");
+        put_html(writer, result->dcs[j].name);
+        put(writer, "</th>");
+    }
+    put(writer, "</tr>\n");
+    for (size_t i = 0; i < result->account_count; i++) {
+        const struct da_verify_account *account = &result->accounts[i];
+
+        put(writer, "<tr><td>");
+        put_code(writer, account->sam_account_name);
+        put(writer, "<br>");
+        put_code(writer, account->dn);
+        put(writer, "</td>");
+        for (size_t j = 0; j < result->dc_count; j++) {
+            put(writer, "<td>%s", da_verify_state_name(account->cells[j].state));
+            if (account->cells[j].protocol_transition_left_on)
+                put(writer, ", protocol transition still on");
+            put(writer, "</td>");
+        }
+        put(writer, "</tr>\n");
+    }
+    put(writer, "</table>\n");
+
+    put(writer, "<h3>krbtgt password</h3>\n<p>%s</p>\n",
+        result->krbtgt_converged
+            ? "Every domain controller that answered holds the same krbtgt password."
+            : "The domain controllers hold different krbtgt passwords: a reset has not "
+              "replicated everywhere yet.");
+    put(writer, "<table>\n<tr><th>DC</th><th>password version</th><th>last set (UTC)</th>"
+                "<th>set at</th><th>relative to the newest finding</th></tr>\n");
+    for (size_t j = 0; j < result->dc_count; j++)
+        write_verification_password(writer, result, &result->dcs[j]);
+    put(writer, "</table>\n</section>\n");
 }
 
 static void write_account(struct writer *writer, const struct da_account_evidence *entry)
@@ -497,10 +602,10 @@ static void write_remediation(struct writer *writer, const struct da_evidence_re
         put(writer, " (<code>delegaudit poll</code> with the options of the poll "
                     "above).</p>\n");
     }
-    put(writer, "<p>Changes reach the other domain controllers by replication. When your "
-                "version of delegaudit has <code>delegaudit verify</code>, use it to check that "
-                "every domain controller has converged; otherwise poll each one in turn with "
-                "<code>-H</code>.</p>\n");
+    put(writer, "<p>Changes reach the other domain controllers by replication. Run "
+                "<code>delegaudit verify</code> with the same connection options and "
+                "<code>--state</code> to check that every domain controller has the clean value; "
+                "add <code>--wait 15m</code> to wait for replication.</p>\n");
     if (da_evidence_advises_krbtgt_reset(entry))
         put(writer, "<p class=\"reset\">Reset the krbtgt password twice, letting replication "
                     "complete in between: the logs cannot show whether the backdoor was used to "
@@ -570,6 +675,8 @@ int da_evidence_report_write_html(FILE *out, const struct da_evidence_report *re
     write_header(&writer, report);
     put(&writer, "<main>\n");
     write_summary(&writer, report);
+    if (report->verify != NULL)
+        write_verification(&writer, report);
     if (report->entry_count == 0)
         put(&writer, "<h2>Findings</h2>\n<p>None: no krbtgt delegation finding and no removed "
                      "backdoor.</p>\n");

@@ -11,6 +11,7 @@
 #include "auditor/escape.h"
 #include "reports/evidence_report.h"
 #include "reports/remediation.h"
+#include "reports/verify_report.h"
 
 static cJSON *string_or_null(const char *value)
 {
@@ -258,6 +259,19 @@ static cJSON *create_entry(const struct da_evidence_report *report,
     return NULL;
 }
 
+/* The verify document, as da_verify_write_json writes it, with the file
+ * it was read from. */
+static cJSON *create_verification(const struct da_evidence_report *report)
+{
+    cJSON *object = da_verify_to_json(report->verify);
+
+    if (object != NULL && !add(object, "path", string_or_null(report->verify_path))) {
+        cJSON_Delete(object);
+        return NULL;
+    }
+    return object;
+}
+
 static cJSON *create_document(const struct da_evidence_report *report)
 {
     const struct da_poll_info *poll = &report->snapshot->poll;
@@ -305,6 +319,8 @@ static cJSON *create_document(const struct da_evidence_report *report)
         if (ok)
             cJSON_AddItemToArray(entries, item);
     }
+    if (ok && entries != NULL && report->verify != NULL)
+        ok = add(document, "verification", create_verification(report));
     if (ok && entries != NULL)
         return document;
 

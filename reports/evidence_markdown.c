@@ -20,6 +20,7 @@
 #include "auditor/escape.h"
 #include "reports/evidence_report.h"
 #include "reports/remediation.h"
+#include "reports/verify_report.h"
 
 struct writer {
     FILE *out;
@@ -268,6 +269,107 @@ static void write_summary(struct writer *writer, const struct da_evidence_report
     }
 }
 
+static void write_verification_password(struct writer *writer,
+                                        const struct da_verify_result *result,
+                                        const struct da_verify_dc *dc)
+{
+    const struct da_verify_krbtgt *krbtgt = &dc->krbtgt;
+
+    put(writer, "| ");
+    put_text(writer, dc->name);
+    if (!dc->reachable || !krbtgt->read) {
+        put(writer, " | not read | - | - | - |\n");
+        return;
+    }
+    if (krbtgt->password.known)
+        put(writer, " | %" PRIu32 " | ", krbtgt->password.version);
+    else
+        put(writer, " | no metadata | ");
+    if (krbtgt->password_last_set != NULL)
+        put_text(writer, krbtgt->password_last_set);
+    else
+        put(writer, "never");
+    put(writer, " | ");
+    if (krbtgt->password.known && krbtgt->password.originating_dc != NULL)
+        put_text(writer, krbtgt->password.originating_dc);
+    else if (krbtgt->password.known)
+        put_text(writer, krbtgt->password.originating_invocation_id);
+    else
+        put(writer, "-");
+    switch (da_verify_krbtgt_reset_order(result, dc)) {
+    case DA_RESET_AFTER_FINDING:
+        put(writer, " | after |\n");
+        break;
+    case DA_RESET_BEFORE_FINDING:
+        put(writer, " | before |\n");
+        break;
+    case DA_RESET_NOT_COMPARED:
+        put(writer, " | - |\n");
+        break;
+    }
+}
+
+/* Writes the verify results: the verdict, a table of each account's state
+ * on each DC, and the krbtgt password on each DC. */
+static void write_verification(struct writer *writer, const struct da_evidence_report *report)
+{
+    const struct da_verify_result *result = report->verify;
+    char *verdict = da_verify_verdict_line(result);
+
+    put(writer, "\n## Verification across domain controllers\n\n");
+    if (verdict == NULL)
+        writer->failed = true;
+    put(writer, "- Verdict: **");
+    put_text(writer, verdict);
+    free(verdict);
+    put(writer, "**\n- Verified at ");
+    put_code(writer, result->time);
+    put(writer, " (UTC), base ");
+    put_code(writer, result->base_dn);
+    put(writer, ", %zu domain controller%s, %u round%s\n", result->dc_count,
+        result->dc_count == 1 ? "" : "s", result->rounds, result->rounds == 1 ? "" : "s");
+    if (report->verify_path != NULL) {
+        put(writer, "- Results: ");
+        put_code(writer, report->verify_path);
+        put(writer, "\n");
+    }
+
+    put(writer, "\n| account |");
+    for (size_t j = 0; j < result->dc_count; j++) {
+        put(writer, " ");
+        put_text(writer, result->dcs[j].name);
+        put(writer, " |");
+    }
+    put(writer, "\n| --- |");
+    for (size_t j = 0; j < result->dc_count; j++)
+        put(writer, " --- |");
+    put(writer, "\n");
+    for (size_t i = 0; i < result->account_count; i++) {
+        const struct da_verify_account *account = &result->accounts[i];
+
+        put(writer, "| ");
+        put_text(writer, account->sam_account_name);
+        put(writer, " ");
+        put_text(writer, account->dn);
+        put(writer, " |");
+        for (size_t j = 0; j < result->dc_count; j++) {
+            put(writer, " %s", da_verify_state_name(account->cells[j].state));
+            if (account->cells[j].protocol_transition_left_on)
+                put(writer, ", protocol transition still on");
+            put(writer, " |");
+        }
+        put(writer, "\n");
+    }
+
+    put(writer, "\nkrbtgt password on each domain controller%s:\n\n",
+        result->krbtgt_converged ? ", the same on every one that answered"
+                                 : ", which differs: a reset has not replicated everywhere yet");
+    put(writer, "| DC | password version | last set (UTC) | set at | relative to the newest "
+                "finding |\n| --- | ---: | --- | --- | --- |\n");
+    for (size_t j = 0; j < result->dc_count; j++)
+        write_verification_password(writer, result, &result->dcs[j]);
+}
+
 static void write_account(struct writer *writer, const struct da_account_evidence *entry)
 {
     const struct da_finding *finding = entry->finding;
@@ -496,9 +598,10 @@ static void write_remediation(struct writer *writer, const struct da_evidence_re
     } else {
         put(writer, " (`delegaudit poll` with the options of the poll above).\n\n");
     }
-    put(writer, "Changes reach the other domain controllers by replication. When your version "
-                "of delegaudit has `delegaudit verify`, use it to check that every domain "
-                "controller has converged; otherwise poll each one in turn with `-H`.\n");
+    put(writer, "Changes reach the other domain controllers by replication. Run "
+                "`delegaudit verify` with the same connection options and `--state` to check "
+                "that every domain controller has the clean value; add `--wait 15m` to wait for "
+                "replication.\n");
     if (da_evidence_advises_krbtgt_reset(entry))
         put(writer, "\n**Reset the krbtgt password twice**, letting replication complete in "
                     "between: the logs cannot show whether the backdoor was used to obtain "
@@ -562,6 +665,8 @@ int da_evidence_report_write_markdown(FILE *out, const struct da_evidence_report
 
     write_header(&writer, report);
     write_summary(&writer, report);
+    if (report->verify != NULL)
+        write_verification(&writer, report);
     if (report->entry_count == 0)
         put(&writer, "\n## Findings\n\nNone: no krbtgt delegation finding and no removed "
                      "backdoor.\n");

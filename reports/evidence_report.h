@@ -10,6 +10,8 @@
 #include "auditor/findings.h"
 #include "auditor/model.h"
 
+struct da_verify_result;
+
 #define DA_EVIDENCE_REPORT_FORMAT "delegaudit-remediation-report"
 #define DA_EVIDENCE_REPORT_FORMAT_VERSION 1
 
@@ -41,6 +43,8 @@ struct da_evidence_report {
     size_t event_path_count;
     struct da_event_totals totals;
     const char *verify_command;           /* the poll command to verify with, or NULL */
+    const struct da_verify_result *verify; /* NULL: no verify results given */
+    const char *verify_path;              /* file verify was read from, or NULL */
 };
 
 /* Writes the report. Every directory and event value is escaped for the

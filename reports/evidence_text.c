@@ -7,6 +7,7 @@
 #include "auditor/escape.h"
 #include "reports/evidence_report.h"
 #include "reports/remediation.h"
+#include "reports/verify_report.h"
 
 struct writer {
     FILE *out;
@@ -255,8 +256,9 @@ static void write_remediation(struct writer *writer, const struct da_evidence_re
         put_value(writer, report->verify_command);
         put(writer, ")");
     }
-    put(writer, " and check that the finding is gone; check every domain controller once "
-                "replication has run.\n");
+    put(writer, " and check that the finding is gone; then run delegaudit verify with the "
+                "same options (--wait 15m waits for replication) to check that every domain "
+                "controller has the clean value.\n");
     if (da_evidence_advises_krbtgt_reset(entry))
         put(writer, "      Reset the krbtgt password twice, letting replication complete in "
                     "between: the logs cannot show whether the backdoor was used to obtain "
@@ -335,6 +337,9 @@ int da_evidence_report_write_text(FILE *out, const struct da_evidence_report *re
 
     write_header(&writer, report);
     write_summary(&writer, report);
+    if (report->verify != NULL &&
+        da_verify_write_text_section(out, report->verify, report->verify_path) != 0)
+        writer.failed = true;
     if (report->entry_count == 0)
         put(&writer, "\nNo krbtgt delegation finding and no removed backdoor.\n");
     for (size_t i = 0; i < report->entry_count; i++)

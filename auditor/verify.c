@@ -1,0 +1,289 @@
+#include "auditor/verify.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auditor/error.h"
+
+void da_verify_stamp_clear(struct da_verify_stamp *stamp)
+{
+    free(stamp->originating_time);
+    free(stamp->originating_invocation_id);
+    free(stamp->originating_dc);
+    memset(stamp, 0, sizeof(*stamp));
+}
+
+static int compare_text(const char *a, const char *b)
+{
+    int order = strcasecmp(a != NULL ? a : "", b != NULL ? b : "");
+
+    return (order > 0) - (order < 0);
+}
+
+int da_verify_stamp_compare(const struct da_verify_stamp *a, const struct da_verify_stamp *b)
+{
+    int order;
+
+    if (a->known != b->known)
+        return a->known ? 1 : -1;
+    if (!a->known)
+        return 0;
+    if (a->version != b->version)
+        return a->version > b->version ? 1 : -1;
+    /* ISO 8601 UTC times of equal form order as text. */
+    order = compare_text(a->originating_time, b->originating_time);
+    if (order != 0)
+        return order;
+    order = compare_text(a->originating_invocation_id, b->originating_invocation_id);
+    if (order != 0)
+        return order;
+    /* Same version, time and originating DC: one write, unless the DC
+     * reports different originating USNs, which only a restored DC does. */
+    return (a->originating_usn > b->originating_usn) - (a->originating_usn < b->originating_usn);
+}
+
+static const char *const state_names[] = {
+    [DA_VERIFY_CLEAN] = "clean",
+    [DA_VERIFY_KRBTGT] = "krbtgt-target",
+    [DA_VERIFY_BEHIND] = "behind",
+    [DA_VERIFY_ABSENT] = "absent",
+    [DA_VERIFY_UNVERIFIED] = "unverified",
+};
+
+const char *da_verify_state_name(enum da_verify_state state)
+{
+    if ((size_t)state < sizeof(state_names) / sizeof(state_names[0]))
+        return state_names[state];
+    return "unverified";
+}
+
+bool da_verify_state_parse(const char *name, enum da_verify_state *state)
+{
+    for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++) {
+        if (strcmp(name, state_names[i]) == 0) {
+            *state = (enum da_verify_state)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *const verdict_names[] = {
+    [DA_VERDICT_CONVERGED] = "converged",
+    [DA_VERDICT_BACKDOORED] = "backdoored",
+    [DA_VERDICT_INCOMPLETE] = "incomplete",
+    [DA_VERDICT_NOT_CONVERGED] = "not-converged",
+    [DA_VERDICT_UNVERIFIED] = "unverified",
+};
+
+const char *da_verify_verdict_name(enum da_verify_verdict verdict)
+{
+    if ((size_t)verdict < sizeof(verdict_names) / sizeof(verdict_names[0]))
+        return verdict_names[verdict];
+    return "unverified";
+}
+
+bool da_verify_verdict_parse(const char *name, enum da_verify_verdict *verdict)
+{
+    for (size_t i = 0; i < sizeof(verdict_names) / sizeof(verdict_names[0]); i++) {
+        if (strcmp(name, verdict_names[i]) == 0) {
+            *verdict = (enum da_verify_verdict)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+int da_verify_result_init(struct da_verify_result *result, size_t dc_count,
+                          size_t account_count)
+{
+    memset(result, 0, sizeof(*result));
+    result->dcs = calloc(dc_count > 0 ? dc_count : 1, sizeof(*result->dcs));
+    result->accounts = calloc(account_count > 0 ? account_count : 1, sizeof(*result->accounts));
+    if (result->dcs == NULL || result->accounts == NULL)
+        goto fail;
+    result->dc_count = dc_count;
+    result->account_count = account_count;
+    for (size_t i = 0; i < account_count; i++) {
+        result->accounts[i].cells = calloc(dc_count > 0 ? dc_count : 1,
+                                           sizeof(*result->accounts[i].cells));
+        if (result->accounts[i].cells == NULL)
+            goto fail;
+    }
+    return 0;
+
+fail:
+    da_verify_result_clear(result);
+    return -1;
+}
+
+static void cell_clear(struct da_verify_cell *cell)
+{
+    da_strv_clear(&cell->allowed_to_delegate_to);
+    da_strv_clear(&cell->krbtgt_targets);
+    da_verify_stamp_clear(&cell->delegation);
+    da_verify_stamp_clear(&cell->uac);
+}
+
+void da_verify_result_clear(struct da_verify_result *result)
+{
+    for (size_t i = 0; result->accounts != NULL && i < result->account_count; i++) {
+        struct da_verify_account *account = &result->accounts[i];
+
+        for (size_t j = 0; account->cells != NULL && j < result->dc_count; j++)
+            cell_clear(&account->cells[j]);
+        free(account->cells);
+        free(account->guid);
+        free(account->dn);
+        free(account->sam_account_name);
+        free(account->sid);
+        free(account->finding_time);
+    }
+    for (size_t i = 0; result->dcs != NULL && i < result->dc_count; i++) {
+        struct da_verify_dc *dc = &result->dcs[i];
+
+        free(dc->name);
+        free(dc->host);
+        free(dc->invocation_id);
+        free(dc->problem);
+        free(dc->krbtgt.password_last_set);
+        da_verify_stamp_clear(&dc->krbtgt.password);
+    }
+    free(result->dcs);
+    free(result->accounts);
+    free(result->time);
+    free(result->base_dn);
+    free(result->selection);
+    memset(result, 0, sizeof(*result));
+}
+
+/* Index of the newest stamp among the read cells that found the object, or
+ * -1 when there is none. */
+static long newest_stamp(const struct da_verify_result *result,
+                         const struct da_verify_account *account, bool uac)
+{
+    long newest = -1;
+
+    for (size_t j = 0; j < result->dc_count; j++) {
+        const struct da_verify_cell *cell = &account->cells[j];
+        const struct da_verify_stamp *stamp = uac ? &cell->uac : &cell->delegation;
+
+        if (!cell->read || !cell->found)
+            continue;
+        if (newest < 0) {
+            newest = (long)j;
+            continue;
+        }
+        const struct da_verify_cell *best = &account->cells[newest];
+        if (da_verify_stamp_compare(stamp, uac ? &best->uac : &best->delegation) > 0)
+            newest = (long)j;
+    }
+    return newest;
+}
+
+static void evaluate_account(const struct da_verify_result *result,
+                             struct da_verify_account *account, bool *any_krbtgt,
+                             bool *any_left_on, bool *any_behind, bool *any_unverified)
+{
+    long newest_delegation = newest_stamp(result, account, false);
+    long newest_uac = newest_stamp(result, account, true);
+    bool found_anywhere = newest_delegation >= 0;
+
+    for (size_t j = 0; j < result->dc_count; j++) {
+        struct da_verify_cell *cell = &account->cells[j];
+
+        cell->behind = false;
+        cell->protocol_transition_left_on = false;
+        if (!cell->read || !result->dcs[j].reachable) {
+            cell->state = DA_VERIFY_UNVERIFIED;
+            *any_unverified = true;
+            continue;
+        }
+        if (!cell->found) {
+            cell->state = found_anywhere ? DA_VERIFY_ABSENT : DA_VERIFY_CLEAN;
+            if (found_anywhere)
+                *any_behind = true;
+            continue;
+        }
+
+        if (da_verify_stamp_compare(&cell->delegation,
+                                    &account->cells[newest_delegation].delegation) < 0 ||
+            da_verify_stamp_compare(&cell->uac, &account->cells[newest_uac].uac) < 0)
+            cell->behind = true;
+        /* A DC without metadata for the attribute cannot prove that it has
+         * the newest write, so it counts as behind a DC with metadata. */
+        if (!cell->delegation.known &&
+            account->cells[newest_delegation].delegation.known)
+            cell->behind = true;
+        cell->protocol_transition_left_on =
+            account->remediation_turns_off_protocol_transition &&
+            (cell->user_account_control & DA_UAC_TRUSTED_TO_AUTH_FOR_DELEGATION) != 0;
+
+        if (cell->krbtgt_targets.count > 0)
+            cell->state = DA_VERIFY_KRBTGT;
+        else if (cell->behind)
+            cell->state = DA_VERIFY_BEHIND;
+        else
+            cell->state = DA_VERIFY_CLEAN;
+
+        *any_krbtgt |= cell->krbtgt_targets.count > 0;
+        *any_behind |= cell->behind;
+        *any_left_on |= cell->protocol_transition_left_on;
+    }
+}
+
+void da_verify_evaluate(struct da_verify_result *result)
+{
+    bool any_krbtgt = false;
+    bool any_left_on = false;
+    bool any_behind = false;
+    bool any_unverified = false;
+    long reference = -1;
+
+    for (size_t j = 0; j < result->dc_count; j++) {
+        if (!result->dcs[j].reachable)
+            any_unverified = true;
+    }
+    for (size_t i = 0; i < result->account_count; i++)
+        evaluate_account(result, &result->accounts[i], &any_krbtgt, &any_left_on, &any_behind,
+                         &any_unverified);
+
+    /* The krbtgt password must be the same write on every DC that was read;
+     * otherwise a reset has not replicated everywhere yet. */
+    result->krbtgt_converged = true;
+    for (size_t j = 0; j < result->dc_count; j++) {
+        const struct da_verify_krbtgt *krbtgt = &result->dcs[j].krbtgt;
+
+        if (!result->dcs[j].reachable || !krbtgt->read)
+            continue;
+        if (reference < 0)
+            reference = (long)j;
+        else if (da_verify_stamp_compare(&krbtgt->password,
+                                         &result->dcs[reference].krbtgt.password) != 0)
+            result->krbtgt_converged = false;
+    }
+
+    if (any_krbtgt)
+        result->verdict = DA_VERDICT_BACKDOORED;
+    else if (any_left_on)
+        result->verdict = DA_VERDICT_INCOMPLETE;
+    else if (any_behind || !result->krbtgt_converged)
+        result->verdict = DA_VERDICT_NOT_CONVERGED;
+    else if (any_unverified)
+        result->verdict = DA_VERDICT_UNVERIFIED;
+    else
+        result->verdict = DA_VERDICT_CONVERGED;
+}
+
+int da_verify_exit_status(const struct da_verify_result *result)
+{
+    switch (result->verdict) {
+    case DA_VERDICT_CONVERGED:
+        return DA_OK;
+    case DA_VERDICT_UNVERIFIED:
+        return DA_UNVERIFIED;
+    default:
+        return DA_FINDINGS;
+    }
+}

@@ -1,0 +1,896 @@
+/* asprintf, which glibc declares only for GNU sources. */
+#define _GNU_SOURCE
+
+#include "auditor/verify_run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auditor/log.h"
+#include "auditor/match.h"
+#include "ldap/ad.h"
+#include "ldap/dc_read.h"
+#include "ldap/topology.h"
+
+/* GUIDs per search filter: keeps each filter far below the request size
+ * limits of AD (MaxReceiveBuffer, 10 MB) and Samba. */
+#define GUIDS_PER_FILTER 200
+
+/* An account in question, as selected before the first round. */
+struct selected {
+    char *guid;
+    char *dn;
+    char *sam_account_name;
+    char *sid;
+    bool protocol_transition_on; /* per the finding */
+    char *finding_time;
+};
+
+/* What a run reads before its rounds: the domain, its DCs and the
+ * accounts in question. Read-only while the DC jobs run. */
+struct run {
+    const struct da_verify_options *options;
+    char *base;
+    char *schema_nc;
+    char *domain_sid;
+    struct da_topology topology;
+    struct da_topology_dc *dcs; /* the DCs read in each round */
+    size_t dc_count;
+    struct selected *selected; /* sorted by GUID */
+    size_t selected_count;
+    char **filters; /* GUID filters that cover the selected accounts */
+    size_t filter_count;
+};
+
+enum job_mode {
+    JOB_RESOLVE, /* find the selected accounts */
+    JOB_READ,    /* read the accounts, their metadata and the krbtgt */
+};
+
+/* The work on one DC in one phase. Each job owns its connection and its
+ * results; the threads share only the run, which they do not change. */
+struct dc_job {
+    const struct run *run;
+    enum job_mode mode;
+    const struct da_topology_dc *dc;
+    const char *const *filters; /* JOB_RESOLVE */
+    size_t filter_count;
+    struct da_dc_object *objects;
+    size_t object_count;
+    size_t object_capacity;
+    struct da_snapshot *krbtgts;
+    struct da_dc_object krbtgt;
+    bool krbtgt_read;
+    int rc;
+    struct da_error err;
+    double seconds;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *utc_now(void)
+{
+    char buffer[32];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return strdup(buffer);
+}
+
+int da_verify_parse_duration(const char *text, double *seconds)
+{
+    char *end = NULL;
+    double value;
+    double unit = 1;
+
+    if (text == NULL || text[0] < '0' || text[0] > '9')
+        return -1;
+    errno = 0;
+    value = strtod(text, &end);
+    if (errno != 0 || end == text)
+        return -1;
+    if (strcmp(end, "m") == 0)
+        unit = 60;
+    else if (strcmp(end, "h") == 0)
+        unit = 3600;
+    else if (strcmp(end, "s") != 0 && *end != '\0')
+        return -1;
+    value *= unit;
+    if (!isfinite(value) || value > 7 * 86400)
+        return -1;
+    *seconds = value;
+    return 0;
+}
+
+static void selected_clear(struct selected *selected)
+{
+    free(selected->guid);
+    free(selected->dn);
+    free(selected->sam_account_name);
+    free(selected->sid);
+    free(selected->finding_time);
+}
+
+static void run_clear(struct run *run)
+{
+    free(run->base);
+    free(run->schema_nc);
+    free(run->domain_sid);
+    for (size_t i = 0; i < run->dc_count; i++) {
+        free(run->dcs[i].name);
+        free(run->dcs[i].host);
+        free(run->dcs[i].ntds_dn);
+        free(run->dcs[i].invocation_id);
+    }
+    free(run->dcs);
+    da_topology_clear(&run->topology);
+    for (size_t i = 0; i < run->selected_count; i++)
+        selected_clear(&run->selected[i]);
+    free(run->selected);
+    for (size_t i = 0; i < run->filter_count; i++)
+        free(run->filters[i]);
+    free(run->filters);
+}
+
+static void job_clear(struct dc_job *job)
+{
+    for (size_t i = 0; i < job->object_count; i++)
+        da_dc_object_clear(&job->objects[i]);
+    free(job->objects);
+    da_snapshot_free(job->krbtgts);
+    da_dc_object_clear(&job->krbtgt);
+    job->objects = NULL;
+    job->object_count = job->object_capacity = 0;
+    job->krbtgts = NULL;
+    job->krbtgt_read = false;
+}
+
+static char *dc_uri(const struct da_verify_options *options, const char *host)
+{
+    char *uri = NULL;
+
+    if (asprintf(&uri, "%s://%s", options->ldaps ? "ldaps" : "ldap", host) < 0)
+        return NULL;
+    return uri;
+}
+
+static int open_connection(const struct da_verify_options *options, const char *uri,
+                           struct da_conn **conn, struct da_error *err)
+{
+    struct da_conn_options connection = options->connection;
+
+    connection.uri = uri;
+    return da_conn_open(&connection, conn, err);
+}
+
+/* Keeps each object the DC returns, moved out of the reader. */
+static int keep_object(struct da_dc_object *object, void *context, struct da_error *err)
+{
+    struct dc_job *job = context;
+
+    if (job->object_count == job->object_capacity) {
+        size_t capacity = job->object_capacity > 0 ? job->object_capacity * 2 : 16;
+        struct da_dc_object *grown = realloc(job->objects, capacity * sizeof(*grown));
+
+        if (grown == NULL)
+            return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+        job->objects = grown;
+        job->object_capacity = capacity;
+    }
+    job->objects[job->object_count++] = *object;
+    memset(object, 0, sizeof(*object));
+    return 0;
+}
+
+static int keep_krbtgt(struct da_dc_object *object, void *context, struct da_error *err)
+{
+    struct dc_job *job = context;
+
+    da_dc_object_clear(&job->krbtgt);
+    job->krbtgt = *object;
+    job->krbtgt_read = true;
+    memset(object, 0, sizeof(*object));
+    return 0;
+}
+
+static int compare_objects(const void *a, const void *b)
+{
+    const struct da_dc_object *left = a;
+    const struct da_dc_object *right = b;
+
+    return strcmp(left->guid, right->guid);
+}
+
+static int job_read(struct dc_job *job)
+{
+    const struct run *run = job->run;
+    const struct da_verify_options *options = run->options;
+    struct da_dc_attids attids = {0};
+    struct da_conn *conn = NULL;
+    struct da_error *err = &job->err;
+    char *uri = NULL;
+    char *krbtgt_filter = NULL;
+    int rc;
+
+    if (job->dc->host == NULL)
+        return da_error_set(err, DA_ERR_DIRECTORY,
+                            "the server object of %s has no dNSHostName, so it cannot be "
+                            "reached; name it with --dc HOST", job->dc->name);
+    uri = dc_uri(options, job->dc->host);
+    if (uri == NULL)
+        return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+    rc = open_connection(options, uri, &conn, err);
+    if (rc != 0)
+        goto out;
+
+    if (job->mode == JOB_RESOLVE) {
+        for (size_t i = 0; rc == 0 && i < job->filter_count; i++)
+            rc = da_dc_read_objects(conn, run->base, job->filters[i], &attids, options->range_size,
+                                    keep_object, job, err);
+        goto out;
+    }
+
+    rc = da_dc_read_attids(conn, run->schema_nc, &attids, err);
+    if (rc == 0) {
+        job->krbtgts = da_snapshot_new();
+        if (job->krbtgts == NULL)
+            rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+    }
+    if (rc == 0)
+        rc = da_ad_read_krbtgts(conn, run->base, run->domain_sid, job->krbtgts, err);
+    if (rc == 0) {
+        char sid[200];
+
+        snprintf(sid, sizeof(sid), "%s-502", run->domain_sid);
+        krbtgt_filter = da_dc_account_filter(sid);
+        if (krbtgt_filter == NULL)
+            rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+    }
+    if (rc == 0)
+        rc = da_dc_read_objects(conn, run->base, krbtgt_filter, &attids, options->range_size,
+                                keep_krbtgt, job, err);
+    for (size_t i = 0; rc == 0 && i < run->filter_count; i++)
+        rc = da_dc_read_objects(conn, run->base, run->filters[i], &attids, options->range_size,
+                                keep_object, job, err);
+    if (rc == 0 && job->object_count > 1)
+        qsort(job->objects, job->object_count, sizeof(*job->objects), compare_objects);
+
+out:
+    da_conn_close(conn);
+    free(krbtgt_filter);
+    free(uri);
+    return rc;
+}
+
+static void *job_thread(void *argument)
+{
+    struct dc_job *job = argument;
+    double start = now_seconds();
+
+    job->rc = job_read(job);
+    job->seconds = now_seconds() - start;
+    return NULL;
+}
+
+/* Runs the jobs, one thread per DC, or one after the other when asked.
+ * A thread that cannot be started runs its job in this one. */
+static void run_jobs(struct dc_job *jobs, size_t count, bool sequential)
+{
+    pthread_t *threads = calloc(count > 0 ? count : 1, sizeof(*threads));
+    bool *started = calloc(count > 0 ? count : 1, sizeof(*started));
+
+    for (size_t i = 0; i < count; i++) {
+        if (!sequential && threads != NULL && started != NULL &&
+            pthread_create(&threads[i], NULL, job_thread, &jobs[i]) == 0)
+            started[i] = true;
+        else
+            job_thread(&jobs[i]);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (started != NULL && started[i])
+            pthread_join(threads[i], NULL);
+    }
+    free(threads);
+    free(started);
+}
+
+static int copy_dc(struct da_topology_dc *dest, const struct da_topology_dc *src)
+{
+    memset(dest, 0, sizeof(*dest));
+    dest->read_only = src->read_only;
+    dest->hosts_domain = src->hosts_domain;
+    if ((src->name != NULL && (dest->name = strdup(src->name)) == NULL) ||
+        (src->host != NULL && (dest->host = strdup(src->host)) == NULL) ||
+        (src->invocation_id != NULL && (dest->invocation_id = strdup(src->invocation_id)) == NULL))
+        return -1;
+    return 0;
+}
+
+/* Lists the DCs to read: --dc hosts, named through the topology where it
+ * knows them, or every DC that holds the domain. */
+static int choose_dcs(struct run *run, struct da_error *err)
+{
+    const struct da_verify_options *options = run->options;
+    size_t count = options->dc_host_count > 0 ? options->dc_host_count : run->topology.count;
+
+    run->dcs = calloc(count > 0 ? count : 1, sizeof(*run->dcs));
+    if (run->dcs == NULL)
+        return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+
+    if (options->dc_host_count > 0) {
+        for (size_t i = 0; i < options->dc_host_count; i++) {
+            const char *host = options->dc_hosts[i];
+            const struct da_topology_dc *known = NULL;
+            struct da_topology_dc *dc = &run->dcs[run->dc_count++];
+
+            for (size_t j = 0; j < run->topology.count; j++) {
+                if (run->topology.dcs[j].host != NULL &&
+                    strcasecmp(run->topology.dcs[j].host, host) == 0)
+                    known = &run->topology.dcs[j];
+            }
+            if (known != NULL) {
+                if (copy_dc(dc, known) != 0)
+                    return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+                free(dc->host);
+                dc->host = NULL;
+            }
+            if ((dc->host = strdup(host)) == NULL ||
+                (dc->name == NULL && (dc->name = strdup(host)) == NULL))
+                return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+        }
+        return 0;
+    }
+
+    for (size_t i = 0; i < run->topology.count; i++) {
+        if (!run->topology.dcs[i].hosts_domain)
+            continue;
+        if (copy_dc(&run->dcs[run->dc_count++], &run->topology.dcs[i]) != 0)
+            return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+    }
+    if (run->dc_count == 0)
+        return da_error_set(err, DA_ERR_DIRECTORY,
+                            "no domain controller of the configuration partition holds %s; "
+                            "name the DCs with --dc HOST", run->base);
+    return 0;
+}
+
+/* Reads the domain and its DCs from the first DC that can be read: the one of
+ * -H, then each --dc in turn. */
+static int discover(struct run *run, struct da_error *err)
+{
+    const struct da_verify_options *options = run->options;
+    struct da_error last = {0};
+    int rc = DA_ERR_DIRECTORY;
+
+    for (size_t attempt = 0; attempt <= options->dc_host_count; attempt++) {
+        struct da_rootdse rootdse = {0};
+        struct da_conn *conn = NULL;
+        char *uri = NULL;
+
+        if (attempt == 0 && options->connection.uri == NULL)
+            continue;
+        if (attempt == 0)
+            uri = strdup(options->connection.uri);
+        else
+            uri = dc_uri(options, options->dc_hosts[attempt - 1]);
+        if (uri == NULL)
+            return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+
+        rc = open_connection(options, uri, &conn, &last);
+        if (rc == 0)
+            rc = da_ad_read_rootdse(conn, &rootdse, &last);
+        if (rc == 0) {
+            run->base = strdup(options->base != NULL ? options->base
+                                                     : rootdse.default_naming_context);
+            if (rootdse.schema_naming_context != NULL)
+                run->schema_nc = strdup(rootdse.schema_naming_context);
+            if (run->base == NULL)
+                rc = da_error_set(&last, DA_ERR_LOCAL, "out of memory");
+        }
+        if (rc == 0)
+            rc = da_ad_read_domain_sid(conn, rootdse.default_naming_context, &run->domain_sid,
+                                       &last);
+        if (rc == 0 && rootdse.configuration_naming_context == NULL)
+            rc = da_error_set(&last, DA_ERR_DIRECTORY,
+                              "the RootDSE of %s names no configurationNamingContext, so the "
+                              "domain controllers cannot be listed; name them with --dc HOST",
+                              uri);
+        if (rc == 0)
+            rc = da_topology_read(conn, rootdse.configuration_naming_context,
+                                  rootdse.default_naming_context, &run->topology, &last);
+        /* With --dc the list is given: the topology only names the DCs. */
+        if (rc != 0 && options->dc_host_count > 0 && run->base != NULL &&
+            run->domain_sid != NULL && last.status == DA_ERR_DIRECTORY) {
+            da_log_warning("%s; DCs are shown by host name", last.message);
+            rc = 0;
+        }
+        da_rootdse_clear(&rootdse);
+        da_conn_close(conn);
+        if (rc == 0) {
+            free(uri);
+            return 0;
+        }
+        if (options->dc_host_count > 0)
+            da_log_warning("%s", last.message);
+        free(run->base);
+        free(run->schema_nc);
+        free(run->domain_sid);
+        run->base = run->schema_nc = run->domain_sid = NULL;
+        free(uri);
+        if (last.status == DA_ERR_LOCAL || last.status == DA_ERR_USAGE)
+            break;
+    }
+    *err = last;
+    if (options->dc_host_count > 0 && err->status == DA_ERR_DIRECTORY)
+        da_error_prefix(err, "no domain controller answered; the last one: ");
+    return err->status != 0 ? (int)err->status : rc;
+}
+
+static int compare_selected(const void *a, const void *b)
+{
+    return strcmp(((const struct selected *)a)->guid, ((const struct selected *)b)->guid);
+}
+
+static const struct da_dc_object *find_object(const struct dc_job *job, const char *guid)
+{
+    struct da_dc_object key = {.guid = (char *)guid};
+
+    if (job->object_count == 0)
+        return NULL;
+    return bsearch(&key, job->objects, job->object_count, sizeof(key), compare_objects);
+}
+
+static char *dup_or_null(const char *text)
+{
+    return text != NULL ? strdup(text) : NULL;
+}
+
+/* Adds an account unless its GUID is there already. */
+static int add_selected(struct run *run, const char *guid, const char *dn, const char *sam,
+                      const char *sid, bool protocol_transition_on, const char *finding_time)
+{
+    struct selected *grown;
+    struct selected *entry;
+
+    for (size_t i = 0; i < run->selected_count; i++) {
+        if (strcmp(run->selected[i].guid, guid) == 0) {
+            run->selected[i].protocol_transition_on |= protocol_transition_on;
+            return 0;
+        }
+    }
+    grown = realloc(run->selected, (run->selected_count + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return -1;
+    run->selected = grown;
+    entry = &grown[run->selected_count++];
+    memset(entry, 0, sizeof(*entry));
+    entry->protocol_transition_on = protocol_transition_on;
+    entry->guid = strdup(guid);
+    entry->dn = dup_or_null(dn);
+    entry->sam_account_name = dup_or_null(sam);
+    entry->sid = dup_or_null(sid);
+    entry->finding_time = dup_or_null(finding_time);
+    if (entry->guid == NULL || (dn != NULL && entry->dn == NULL))
+        return -1;
+    return 0;
+}
+
+/* Converts an AD GeneralizedTime ("20261204195100.0Z") to ISO 8601. */
+static char *generalized_to_iso(const char *text)
+{
+    char *iso = NULL;
+
+    if (text == NULL || strlen(text) < 14)
+        return dup_or_null(text);
+    if (asprintf(&iso, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", text, text + 4, text + 6, text + 8,
+                 text + 10, text + 12) < 0)
+        return NULL;
+    return iso;
+}
+
+static int select_findings(struct run *run, struct da_error *err)
+{
+    const struct da_findings *findings = run->options->findings;
+
+    for (size_t i = 0; findings != NULL && i < findings->count; i++) {
+        const struct da_finding *finding = &findings->items[i];
+        const struct da_account *account = finding->account;
+        char *time;
+        int rc;
+
+        /* Resource-based findings concern another attribute of a krbtgt
+         * account; verify checks msDS-AllowedToDelegateTo. */
+        if (strcmp(finding->rule_id, DA_RULE_KRBTGT_RESOURCE_BASED) == 0)
+            continue;
+        time = generalized_to_iso(account->when_changed);
+        rc = add_selected(run, account->guid, account->dn, account->sam_account_name, account->sid,
+                        da_account_protocol_transition(account), time);
+        free(time);
+        if (rc != 0)
+            return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+    }
+    if (run->selected_count == 0)
+        return da_error_set(err, DA_ERR_USAGE,
+                            "the latest snapshot in --state has no krbtgt delegation finding to "
+                            "verify; name accounts with --account NAME, or check every account "
+                            "with --all");
+    return 0;
+}
+
+/* Finds the accounts named by --account, or every account with a
+ * delegation setting, on every DC: an account whose delegation is gone on
+ * one DC still counts when another lists it. */
+static int select_from_directory(struct run *run, struct da_error *err)
+{
+    const struct da_verify_options *options = run->options;
+    char **filters = NULL;
+    size_t filter_count = 0;
+    struct dc_job *jobs = calloc(run->dc_count, sizeof(*jobs));
+    size_t answered = 0;
+    int rc = 0;
+
+    if (jobs == NULL)
+        return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+
+    if (options->selection == DA_SELECT_ALL) {
+        filters = calloc(1, sizeof(*filters));
+        if (filters != NULL && (filters[0] = strdup(da_ad_delegation_filter)) != NULL)
+            filter_count = 1;
+    } else {
+        filters = calloc(options->account_name_count, sizeof(*filters));
+        for (size_t i = 0; filters != NULL && i < options->account_name_count; i++) {
+            filters[i] = da_dc_account_filter(options->account_names[i]);
+            if (filters[i] == NULL) {
+                rc = da_error_set(err, DA_ERR_USAGE,
+                                  "--account \"%s\" is no valid SID; give a sAMAccountName, a "
+                                  "DN or a SID such as S-1-5-21-1-2-3-1105",
+                                  options->account_names[i]);
+                goto out;
+            }
+            filter_count++;
+        }
+    }
+    if (filter_count == 0) {
+        rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+        goto out;
+    }
+
+    for (size_t i = 0; i < run->dc_count; i++)
+        jobs[i] = (struct dc_job){.run = run, .mode = JOB_RESOLVE, .dc = &run->dcs[i],
+                                  .filters = (const char *const *)filters,
+                                  .filter_count = filter_count};
+    run_jobs(jobs, run->dc_count, options->sequential);
+
+    for (size_t i = 0; i < run->dc_count; i++) {
+        if (jobs[i].rc != 0)
+            continue;
+        answered++;
+        for (size_t j = 0; j < jobs[i].object_count; j++) {
+            const struct da_dc_object *object = &jobs[i].objects[j];
+
+            if (add_selected(run, object->guid, object->dn, object->sam_account_name, object->sid,
+                           false, NULL) != 0) {
+                rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+                goto out;
+            }
+        }
+    }
+    if (answered == 0) {
+        *err = jobs[0].err;
+        rc = err->status != 0 ? err->status : DA_ERR_DIRECTORY;
+        da_error_prefix(err, "no domain controller answered; the first: ");
+        goto out;
+    }
+    if (run->selected_count == 0)
+        rc = da_error_set(err, DA_ERR_USAGE,
+                          options->selection == DA_SELECT_ALL
+                              ? "no account of %s has a delegation setting on the DCs that "
+                                "answered; nothing to verify"
+                              : "no account of %s matches the --account names on the DCs that "
+                                "answered; check the spelling (sAMAccountName, DN or SID)",
+                          run->base);
+
+out:
+    for (size_t i = 0; i < run->dc_count; i++)
+        job_clear(&jobs[i]);
+    free(jobs);
+    for (size_t i = 0; i < filter_count; i++)
+        free(filters[i]);
+    free(filters);
+    return rc;
+}
+
+static int build_filters(struct run *run, struct da_error *err)
+{
+    size_t count = (run->selected_count + GUIDS_PER_FILTER - 1) / GUIDS_PER_FILTER;
+    const char **guids = calloc(run->selected_count, sizeof(*guids));
+
+    run->filters = calloc(count > 0 ? count : 1, sizeof(*run->filters));
+    if (guids == NULL || run->filters == NULL) {
+        free(guids);
+        return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+    }
+    for (size_t i = 0; i < run->selected_count; i++)
+        guids[i] = run->selected[i].guid;
+    for (size_t i = 0; i < count; i++) {
+        size_t first = i * GUIDS_PER_FILTER;
+        size_t n = run->selected_count - first < GUIDS_PER_FILTER ? run->selected_count - first
+                                                                  : GUIDS_PER_FILTER;
+
+        run->filters[i] = da_dc_guid_filter(guids + first, n);
+        if (run->filters[i] == NULL) {
+            free(guids);
+            return da_error_set(err, DA_ERR_LOCAL,
+                                "cannot build a search filter for GUID %s; the snapshot may "
+                                "be damaged", guids[first]);
+        }
+        run->filter_count++;
+    }
+    free(guids);
+    return 0;
+}
+
+static int fill_stamp(struct da_verify_stamp *stamp, bool known,
+                      const struct da_attribute_metadata *metadata,
+                      const struct da_topology *topology)
+{
+    const struct da_topology_dc *origin;
+
+    memset(stamp, 0, sizeof(*stamp));
+    if (!known)
+        return 0;
+    stamp->known = true;
+    stamp->version = metadata->version;
+    stamp->originating_usn = metadata->originating_usn;
+    stamp->local_usn = metadata->local_usn;
+    stamp->originating_time = strdup(metadata->originating_time);
+    stamp->originating_invocation_id = strdup(metadata->originating_invocation_id);
+    origin = da_topology_find_invocation(topology, metadata->originating_invocation_id);
+    if (origin != NULL && origin->name != NULL)
+        stamp->originating_dc = strdup(origin->name);
+    if (stamp->originating_time == NULL || stamp->originating_invocation_id == NULL ||
+        (origin != NULL && origin->name != NULL && stamp->originating_dc == NULL))
+        return -1;
+    return 0;
+}
+
+static int fill_cell(struct da_verify_cell *cell, const struct dc_job *job,
+                     const struct da_dc_object *object, const struct da_topology *topology)
+{
+    cell->read = job->rc == 0;
+    if (!cell->read || object == NULL)
+        return 0;
+    cell->found = true;
+    cell->user_account_control = object->user_account_control;
+    if (da_strv_copy(&cell->allowed_to_delegate_to, &object->allowed_to_delegate_to) != 0)
+        return -1;
+    for (size_t i = 0; i < object->allowed_to_delegate_to.count; i++) {
+        const char *value = object->allowed_to_delegate_to.items[i];
+
+        if (da_target_is_krbtgt(value, job->krbtgts->krbtgts, job->krbtgts->krbtgt_count) &&
+            da_strv_append(&cell->krbtgt_targets, value) != 0)
+            return -1;
+    }
+    if (fill_stamp(&cell->delegation, object->delegation_known, &object->delegation, topology) !=
+            0 ||
+        fill_stamp(&cell->uac, object->uac_known, &object->uac, topology) != 0)
+        return -1;
+    return 0;
+}
+
+static char *filetime_to_iso(uint64_t filetime)
+{
+    char buffer[32];
+
+    if (filetime == 0 || filetime == INT64_MAX ||
+        !da_repl_format_seconds_since_1601(filetime / 10000000u, buffer, sizeof(buffer)))
+        return NULL;
+    return strdup(buffer);
+}
+
+static int fill_dc(struct da_verify_dc *dc, const struct dc_job *job,
+                   const struct da_topology *topology)
+{
+    const struct da_topology_dc *known = job->dc;
+
+    dc->name = strdup(known->name);
+    dc->host = dup_or_null(known->host);
+    dc->invocation_id = dup_or_null(known->invocation_id);
+    dc->read_only = known->read_only;
+    dc->reachable = job->rc == 0;
+    dc->seconds = job->seconds;
+    if (!dc->reachable)
+        dc->problem = strdup(job->err.message[0] != '\0' ? job->err.message : "no result");
+    if (dc->name == NULL || (!dc->reachable && dc->problem == NULL))
+        return -1;
+    if (dc->reachable && job->krbtgt_read) {
+        dc->krbtgt.read = true;
+        dc->krbtgt.password_last_set = filetime_to_iso(job->krbtgt.pwd_last_set);
+        if (fill_stamp(&dc->krbtgt.password, job->krbtgt.password_known, &job->krbtgt.password,
+                       topology) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int fill_result(const struct run *run, const struct dc_job *jobs,
+                       struct da_verify_result *result, struct da_error *err)
+{
+    if (da_verify_result_init(result, run->dc_count, run->selected_count) != 0)
+        return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+    result->time = utc_now();
+    result->base_dn = strdup(run->base);
+    if (result->time == NULL || result->base_dn == NULL)
+        goto oom;
+
+    for (size_t j = 0; j < run->dc_count; j++) {
+        if (fill_dc(&result->dcs[j], &jobs[j], &run->topology) != 0)
+            goto oom;
+    }
+    for (size_t i = 0; i < run->selected_count; i++) {
+        const struct selected *selected = &run->selected[i];
+        struct da_verify_account *account = &result->accounts[i];
+        const struct da_dc_object *named = NULL;
+
+        for (size_t j = 0; j < run->dc_count; j++) {
+            const struct da_dc_object *object =
+                jobs[j].rc == 0 ? find_object(&jobs[j], selected->guid) : NULL;
+
+            if (fill_cell(&account->cells[j], &jobs[j], object, &run->topology) != 0)
+                goto oom;
+            if (named == NULL && object != NULL)
+                named = object;
+        }
+        account->guid = strdup(selected->guid);
+        account->dn = dup_or_null(named != NULL ? named->dn : selected->dn);
+        account->sam_account_name =
+            dup_or_null(named != NULL && named->sam_account_name != NULL ? named->sam_account_name
+                                                                          : selected->sam_account_name);
+        account->sid = dup_or_null(named != NULL && named->sid != NULL ? named->sid : selected->sid);
+        account->finding_time = dup_or_null(selected->finding_time);
+        account->remediation_turns_off_protocol_transition = selected->protocol_transition_on;
+        if (account->guid == NULL)
+            goto oom;
+    }
+    da_verify_evaluate(result);
+    return 0;
+
+oom:
+    da_verify_result_clear(result);
+    return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+}
+
+/* Describes in words what was verified, for the reader of the result. */
+static int describe_selection(const struct da_verify_options *options, char **text,
+                              struct da_error *err)
+{
+    int written;
+
+    if (options->selection == DA_SELECT_ALL)
+        written = asprintf(text, "every account with a delegation setting");
+    else if (options->selection == DA_SELECT_ACCOUNTS)
+        written = asprintf(text, "the accounts named with --account");
+    else if (options->snapshot_path != NULL)
+        written = asprintf(text, "the krbtgt delegation findings of snapshot %s",
+                           options->snapshot_path);
+    else
+        written = asprintf(text, "the krbtgt delegation findings given");
+    if (written < 0) {
+        *text = NULL;
+        return da_error_set(err, DA_ERR_LOCAL, "out of memory");
+    }
+    return 0;
+}
+
+/* One line for a progress display between rounds. */
+static void show_round(const struct da_verify_result *result, unsigned round, double elapsed,
+                       double left)
+{
+    char behind[512] = "";
+    size_t used = 0;
+
+    for (size_t j = 0; j < result->dc_count; j++) {
+        bool lagging = !result->dcs[j].reachable;
+
+        for (size_t i = 0; !lagging && i < result->account_count; i++)
+            lagging = result->accounts[i].cells[j].state != DA_VERIFY_CLEAN;
+        if (lagging && used < sizeof(behind)) {
+            int written = snprintf(behind + used, sizeof(behind) - used, "%s%s",
+                                   used > 0 ? ", " : "", result->dcs[j].name);
+            if (written > 0)
+                used += (size_t)written;
+        }
+    }
+    da_log("verify: round %u after %.0f s: %s%s%s; reading again, %.0f s left", round, elapsed,
+           da_verify_verdict_name(result->verdict), used > 0 ? " on " : "", behind, left);
+}
+
+int da_verify_run(const struct da_verify_options *options, struct da_verify_result *result,
+                  struct da_error *err)
+{
+    struct run run = {.options = options};
+    struct dc_job *jobs = NULL;
+    double start;
+    unsigned round = 0;
+    int rc;
+
+    memset(result, 0, sizeof(*result));
+    da_conn_global_init();
+
+    rc = discover(&run, err);
+    if (rc == 0)
+        rc = choose_dcs(&run, err);
+    if (rc == 0)
+        rc = options->selection == DA_SELECT_FINDINGS ? select_findings(&run, err)
+                                                      : select_from_directory(&run, err);
+    if (rc != 0)
+        goto out;
+    qsort(run.selected, run.selected_count, sizeof(*run.selected), compare_selected);
+    rc = build_filters(&run, err);
+    if (rc != 0)
+        goto out;
+
+    jobs = calloc(run.dc_count, sizeof(*jobs));
+    if (jobs == NULL) {
+        rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+        goto out;
+    }
+
+    start = now_seconds();
+    for (;;) {
+        double elapsed;
+
+        round++;
+        for (size_t j = 0; j < run.dc_count; j++) {
+            job_clear(&jobs[j]);
+            jobs[j] = (struct dc_job){.run = &run, .mode = JOB_READ, .dc = &run.dcs[j]};
+        }
+        run_jobs(jobs, run.dc_count, options->sequential);
+
+        da_verify_result_clear(result);
+        rc = fill_result(&run, jobs, result, err);
+        if (rc != 0)
+            goto out;
+        elapsed = now_seconds() - start;
+        result->rounds = round;
+        result->waited_seconds = elapsed;
+        rc = describe_selection(options, &result->selection, err);
+        if (rc != 0)
+            goto out;
+
+        if (result->verdict == DA_VERDICT_CONVERGED || elapsed >= options->wait_seconds)
+            break;
+
+        double pause = options->interval_seconds;
+        double left = options->wait_seconds - elapsed;
+        if (pause > left)
+            pause = left;
+        if (options->progress)
+            show_round(result, round, elapsed, left);
+        struct timespec delay = {.tv_sec = (time_t)pause,
+                                 .tv_nsec = (long)((pause - floor(pause)) * 1e9)};
+        while (nanosleep(&delay, &delay) != 0 && errno == EINTR)
+            ;
+    }
+
+out:
+    for (size_t j = 0; jobs != NULL && j < run.dc_count; j++)
+        job_clear(&jobs[j]);
+    free(jobs);
+    run_clear(&run);
+    return rc;
+}
