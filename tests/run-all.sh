@@ -4,19 +4,28 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer build. Needs root (the lab
 # DC) and the packages of scripts/install-deps.sh --lab.
 #
-# The lab DC is provisioned on 127.0.0.11 unless a seeded one already runs;
-# a DC that this script provisioned is stopped at the end.
+# The lab DC is provisioned on 127.0.0.11 unless a seeded one already runs,
+# and the second DC joined on 127.0.0.12 unless it runs; a DC that this
+# script started is stopped at the end.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 lab_dir=${LAB_DIR:-$repo/tests/lab/run/dc1}
+dc2_dir=${DC2_DIR:-$repo/tests/lab/run/dc2}
 jobs=$(nproc)
 
+dc_running() {
+    [[ -f $1/run/samba.pid ]] && kill -0 "$(cat "$1/run/samba.pid")" 2>/dev/null
+}
 lab_was_running=no
-if [[ -f $lab_dir/run/samba.pid ]] && kill -0 "$(cat "$lab_dir/run/samba.pid")" 2>/dev/null; then
-    lab_was_running=yes
-fi
+dc_running "$lab_dir" && lab_was_running=yes
+dc2_was_running=no
+dc_running "$dc2_dir" && dc2_was_running=yes
+# DC2 first: it replicates from DC1.
 stop_lab() {
+    if [[ $dc2_was_running == no && -f $dc2_dir/run/samba.pid ]]; then
+        bash "$repo/tests/lab/stop.sh" "$dc2_dir" || true
+    fi
     if [[ $lab_was_running == no && -f $lab_dir/run/samba.pid ]]; then
         bash "$repo/tests/lab/stop.sh" "$lab_dir" || true
     fi

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# verify with inbound replication to DC2 disabled: the remediation made on
+# DC1 cannot reach DC2, so verify reports DC2 still backdoored and behind
+# DC1's version, and --wait does not hide it. Re-enabled, DC2 catches up.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/dc2.sh"
+
+make_test_ou delegaudit-test-verify-behind
+ou=$TEST_OU
+add_user "$ou" svc-vb "msDS-AllowedToDelegateTo: krbtgt/CONTOSO.TEST"
+replicate_to_dc2
+
+set_dc2_inbound +
+at_exit "set_dc2_inbound - && replicate_to_dc2"
+
+ldap_modify <<LDIF
+dn: CN=svc-vb,$ou
+changetype: modify
+delete: msDS-AllowedToDelegateTo
+msDS-AllowedToDelegateTo: krbtgt/CONTOSO.TEST
+LDIF
+
+run verify "${VERIFY_BIND[@]}" --account svc-vb --json
+check_equal 1 "$STATUS" "verify with DC2 held back (stderr: $ERR)"
+check_equal backdoored "$(jq -r .verdict <<<"$OUT")" "verdict"
+account=$(jq -c '.accounts[0]' <<<"$OUT")
+dc1=$(jq -c '.domain_controllers[] | select(.dc == "DC1")' <<<"$account")
+dc2=$(jq -c '.domain_controllers[] | select(.dc == "DC2")' <<<"$account")
+check_equal clean "$(jq -r .state <<<"$dc1")" "DC1 state"
+check_equal krbtgt-target "$(jq -r .state <<<"$dc2")" "DC2 state"
+check_equal true "$(jq -r .behind <<<"$dc2")" "DC2 behind"
+check_equal false "$(jq -r .behind <<<"$dc1")" "DC1 not behind"
+v1=$(jq -r .delegation_metadata.version <<<"$dc1")
+v2=$(jq -r .delegation_metadata.version <<<"$dc2")
+((v2 < v1)) || fail "DC2's version $v2 is not below DC1's $v1"
+check_equal "krbtgt/CONTOSO.TEST" "$(jq -r '.krbtgt_targets | join(" ")' <<<"$dc2")" "value still on DC2"
+
+# Waiting does not change it while DC2 takes no replication.
+run verify "${VERIFY_BIND[@]}" --account svc-vb --wait 7s --json
+check_equal 1 "$STATUS" "verify --wait 7s with DC2 held back (stderr: $ERR)"
+check_equal backdoored "$(jq -r .verdict <<<"$OUT")" "verdict after waiting"
+(($(jq -r .rounds <<<"$OUT") >= 2)) || fail "verify --wait 7s read only once"
+run verify "${VERIFY_BIND[@]}" --account svc-vb
+check_contains "$(head -n 1 <<<"$OUT")" "DC2" "the first line names DC2"
+
+# Released, DC2 converges.
+set_dc2_inbound -
+replicate_to_dc2
+run verify "${VERIFY_BIND[@]}" --account svc-vb --wait 60s --json
+check_equal 0 "$STATUS" "verify after DC2 caught up (stderr: $ERR)"
+check_equal converged "$(jq -r .verdict <<<"$OUT")" "verdict after catching up"
+
+finish
