@@ -20,10 +20,17 @@ samba_admin() {
 
 # Pulls the domain partition from DC1 to DC2 now, instead of waiting for
 # Samba's notification.
+# Right after DC2 restarts, a pull has failed once with WERR_NETNAME_DELETED,
+# so it is tried up to five times.
 replicate_to_dc2() {
-    local output
-    output=$(samba_admin drs replicate "$DC2_HOST" "$LAB_DC_HOST" "$LAB_BASE_DN") ||
-        { fail "samba-tool drs replicate to DC2 failed: $output"; return 1; }
+    local output attempt
+    for attempt in 1 2 3 4 5; do
+        output=$(samba_admin drs replicate "$DC2_HOST" "$LAB_DC_HOST" "$LAB_BASE_DN") && return 0
+        log "samba-tool drs replicate to DC2, attempt $attempt: ${output##*$'\n'}"
+        sleep 2
+    done
+    fail "samba-tool drs replicate to DC2 failed: $output"
+    return 1
 }
 
 set_dc2_inbound() {
