@@ -557,7 +557,8 @@ static int build_steps(const struct da_evidence *evidence, const struct account_
         if (event_concerns(evidence, &evidence->changes.items[i], identity))
             events[count++] = &evidence->changes.items[i];
     }
-    qsort(events, count, sizeof(*events), compare_event_pointers);
+    if (count > 1)
+        qsort(events, count, sizeof(*events), compare_event_pointers);
 
     for (size_t i = 0; i < count && rc == 0; i++) {
         if (events[i]->event_id == DA_EVENT_OBJECT_MODIFIED)

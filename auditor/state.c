@@ -699,7 +699,8 @@ static void prune_snapshots(const struct da_state *state, const char *keep_name,
                 state->dir, strerror(errno));
         return;
     }
-    qsort(names, count, sizeof(*names), compare_snapshot_names);
+    if (count > 1)
+        qsort(names, count, sizeof(*names), compare_snapshot_names);
 
     /* Walk from the newest down; keep_name is counted in kept_count already. */
     for (size_t i = count; i-- > 0;) {
@@ -855,7 +856,8 @@ int da_state_load_history(struct da_state *state, const char *skip_name, size_t 
     *out_count = 0;
     if (max == 0 || list_snapshot_files(state->dir, &names, &count) != 0)
         return 0;
-    qsort(names, count, sizeof(*names), compare_snapshot_names);
+    if (count > 1)
+        qsort(names, count, sizeof(*names), compare_snapshot_names);
 
     snapshots = calloc(max, sizeof(*snapshots));
     if (snapshots == NULL)

@@ -46,6 +46,7 @@ struct run {
     size_t selected_count;
     char **filters; /* GUID filters that cover the selected accounts */
     size_t filter_count;
+    char *early_host; /* the DC read while the DCs are listed; NULL: none */
 };
 
 enum job_mode {
@@ -58,7 +59,8 @@ enum job_mode {
 struct dc_job {
     const struct run *run;
     enum job_mode mode;
-    const struct da_topology_dc *dc;
+    const char *host;               /* NULL: the DC has no dNSHostName */
+    const char *name;               /* for messages */
     const char *const *filters; /* JOB_RESOLVE */
     size_t filter_count;
     struct da_dc_object *objects;
@@ -67,6 +69,12 @@ struct dc_job {
     struct da_snapshot *krbtgts;
     struct da_dc_object krbtgt;
     bool krbtgt_read;
+    /* JOB_READ: what the DC itself says of the domain, so that a job needs
+     * nothing from the listing of the DCs and can start before it. */
+    char *base;
+    char *schema_nc;
+    char *domain_sid;
+    bool skip; /* run_jobs leaves it alone: its result comes from elsewhere */
     int rc;
     struct da_error err;
     double seconds;
@@ -144,6 +152,7 @@ static void run_clear(struct run *run)
     for (size_t i = 0; i < run->filter_count; i++)
         free(run->filters[i]);
     free(run->filters);
+    free(run->early_host);
 }
 
 static void job_clear(struct dc_job *job)
@@ -153,6 +162,10 @@ static void job_clear(struct dc_job *job)
     free(job->objects);
     da_snapshot_free(job->krbtgts);
     da_dc_object_clear(&job->krbtgt);
+    free(job->base);
+    free(job->schema_nc);
+    free(job->domain_sid);
+    job->base = job->schema_nc = job->domain_sid = NULL;
     job->objects = NULL;
     job->object_count = job->object_capacity = 0;
     job->krbtgts = NULL;
@@ -215,6 +228,29 @@ static int compare_objects(const void *a, const void *b)
     return strcmp(left->guid, right->guid);
 }
 
+/* Reads the search base, the schema naming context and the domain SID from
+ * the DC of the job. */
+static int read_domain(struct dc_job *job, struct da_conn *conn, struct da_error *err)
+{
+    const struct da_verify_options *options = job->run->options;
+    struct da_rootdse rootdse = {0};
+    int rc = da_ad_read_rootdse(conn, &rootdse, err);
+
+    if (rc == 0) {
+        job->base = strdup(options->base != NULL ? options->base
+                                                 : rootdse.default_naming_context);
+        if (rootdse.schema_naming_context != NULL)
+            job->schema_nc = strdup(rootdse.schema_naming_context);
+        if (job->base == NULL ||
+            (rootdse.schema_naming_context != NULL && job->schema_nc == NULL))
+            rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+    }
+    if (rc == 0)
+        rc = da_ad_read_domain_sid(conn, rootdse.default_naming_context, &job->domain_sid, err);
+    da_rootdse_clear(&rootdse);
+    return rc;
+}
+
 static int job_read(struct dc_job *job)
 {
     const struct run *run = job->run;
@@ -226,11 +262,11 @@ static int job_read(struct dc_job *job)
     char *krbtgt_filter = NULL;
     int rc;
 
-    if (job->dc->host == NULL)
+    if (job->host == NULL)
         return da_error_set(err, DA_ERR_DIRECTORY,
                             "the server object of %s has no dNSHostName, so it cannot be "
-                            "reached; name it with --dc HOST", job->dc->name);
-    uri = dc_uri(options, job->dc->host);
+                            "reached; name it with --dc HOST", job->name);
+    uri = dc_uri(options, job->host);
     if (uri == NULL)
         return da_error_set(err, DA_ERR_LOCAL, "out of memory");
     rc = open_connection(options, uri, &conn, err);
@@ -244,27 +280,33 @@ static int job_read(struct dc_job *job)
         goto out;
     }
 
-    rc = da_dc_read_attids(conn, run->schema_nc, &attids, err);
+    /* Jobs started after the listing take the domain from it. */
+    if (job->base == NULL) {
+        rc = read_domain(job, conn, err);
+        if (rc != 0)
+            goto out;
+    }
+    rc = da_dc_read_attids(conn, job->schema_nc, &attids, err);
     if (rc == 0) {
         job->krbtgts = da_snapshot_new();
         if (job->krbtgts == NULL)
             rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
     }
     if (rc == 0)
-        rc = da_ad_read_krbtgts(conn, run->base, run->domain_sid, job->krbtgts, err);
+        rc = da_ad_read_krbtgts(conn, job->base, job->domain_sid, job->krbtgts, err);
     if (rc == 0) {
         char sid[200];
 
-        snprintf(sid, sizeof(sid), "%s-502", run->domain_sid);
+        snprintf(sid, sizeof(sid), "%s-502", job->domain_sid);
         krbtgt_filter = da_dc_account_filter(sid);
         if (krbtgt_filter == NULL)
             rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
     }
     if (rc == 0)
-        rc = da_dc_read_objects(conn, run->base, krbtgt_filter, &attids, options->range_size,
+        rc = da_dc_read_objects(conn, job->base, krbtgt_filter, &attids, options->range_size,
                                 keep_krbtgt, job, err);
     for (size_t i = 0; rc == 0 && i < run->filter_count; i++)
-        rc = da_dc_read_objects(conn, run->base, run->filters[i], &attids, options->range_size,
+        rc = da_dc_read_objects(conn, job->base, run->filters[i], &attids, options->range_size,
                                 keep_object, job, err);
     if (rc == 0 && job->object_count > 1)
         qsort(job->objects, job->object_count, sizeof(*job->objects), compare_objects);
@@ -294,6 +336,8 @@ static void run_jobs(struct dc_job *jobs, size_t count, bool sequential)
     bool *started = calloc(count > 0 ? count : 1, sizeof(*started));
 
     for (size_t i = 0; i < count; i++) {
+        if (jobs[i].skip)
+            continue;
         if (!sequential && threads != NULL && started != NULL &&
             pthread_create(&threads[i], NULL, job_thread, &jobs[i]) == 0)
             started[i] = true;
@@ -570,7 +614,8 @@ static int select_from_directory(struct run *run, struct da_error *err)
     }
 
     for (size_t i = 0; i < run->dc_count; i++)
-        jobs[i] = (struct dc_job){.run = run, .mode = JOB_RESOLVE, .dc = &run->dcs[i],
+        jobs[i] = (struct dc_job){.run = run, .mode = JOB_RESOLVE, .host = run->dcs[i].host,
+                                  .name = run->dcs[i].name,
                                   .filters = (const char *const *)filters,
                                   .filter_count = filter_count};
     run_jobs(jobs, run->dc_count, options->sequential);
@@ -633,10 +678,11 @@ static int build_filters(struct run *run, struct da_error *err)
 
         run->filters[i] = da_dc_guid_filter(guids + first, n);
         if (run->filters[i] == NULL) {
+            da_error_set(err, DA_ERR_LOCAL,
+                         "cannot build a search filter for the GUIDs from %s on; the snapshot "
+                         "may be damaged", guids[first]);
             free(guids);
-            return da_error_set(err, DA_ERR_LOCAL,
-                                "cannot build a search filter for GUID %s; the snapshot may "
-                                "be damaged", guids[first]);
+            return err->status;
         }
         run->filter_count++;
     }
@@ -703,10 +749,8 @@ static char *filetime_to_iso(uint64_t filetime)
 }
 
 static int fill_dc(struct da_verify_dc *dc, const struct dc_job *job,
-                   const struct da_topology *topology)
+                   const struct da_topology_dc *known, const struct da_topology *topology)
 {
-    const struct da_topology_dc *known = job->dc;
-
     dc->name = strdup(known->name);
     dc->host = dup_or_null(known->host);
     dc->invocation_id = dup_or_null(known->invocation_id);
@@ -738,7 +782,7 @@ static int fill_result(const struct run *run, const struct dc_job *jobs,
         goto oom;
 
     for (size_t j = 0; j < run->dc_count; j++) {
-        if (fill_dc(&result->dcs[j], &jobs[j], &run->topology) != 0)
+        if (fill_dc(&result->dcs[j], &jobs[j], &run->dcs[j], &run->topology) != 0)
             goto oom;
     }
     for (size_t i = 0; i < run->selected_count; i++) {
@@ -819,11 +863,72 @@ static void show_round(const struct da_verify_result *result, unsigned round, do
            da_verify_verdict_name(result->verdict), used > 0 ? " on " : "", behind, left);
 }
 
+/* The host of the DC that lists the others: the one of -H, else the first
+ * --dc. NULL when the URI has no host part. Heap string. */
+static char *listing_host(const struct da_verify_options *options)
+{
+    const char *uri = options->connection.uri;
+    const char *host;
+    size_t length;
+
+    if (uri == NULL)
+        return options->dc_host_count > 0 ? strdup(options->dc_hosts[0]) : NULL;
+    host = strstr(uri, "://");
+    if (host == NULL)
+        return NULL;
+    host += 3;
+    length = strcspn(host, ":/?");
+    return length > 0 ? strndup(host, length) : NULL;
+}
+
+/* Starts reading the DC of -H while the DCs are being listed, on a
+ * connection of its own: the listing then costs no extra time on that DC.
+ * Only the findings are known before the listing, so only they can be read
+ * this early. */
+static void start_early_job(struct run *run, struct dc_job *job, pthread_t *thread,
+                            bool *started)
+{
+    *started = false;
+    if (run->options->sequential || run->options->selection != DA_SELECT_FINDINGS ||
+        run->early_host == NULL)
+        return;
+    *job = (struct dc_job){.run = run, .mode = JOB_READ, .host = run->early_host,
+                           .name = run->early_host};
+    *started = pthread_create(thread, NULL, job_thread, job) == 0;
+}
+
+/* Gives a job the domain facts of the listing, so that it does not read
+ * them again. */
+static int share_domain(const struct run *run, struct dc_job *job)
+{
+    job->base = strdup(run->base);
+    job->schema_nc = dup_or_null(run->schema_nc);
+    job->domain_sid = strdup(run->domain_sid);
+    if (job->base == NULL || job->domain_sid == NULL ||
+        (run->schema_nc != NULL && job->schema_nc == NULL))
+        return -1;
+    return 0;
+}
+
+/* Index of the DC whose host is the early job's, or -1. */
+static long early_job_dc(const struct run *run)
+{
+    for (size_t j = 0; run->early_host != NULL && j < run->dc_count; j++) {
+        if (run->dcs[j].host != NULL && strcasecmp(run->dcs[j].host, run->early_host) == 0)
+            return (long)j;
+    }
+    return -1;
+}
+
 int da_verify_run(const struct da_verify_options *options, struct da_verify_result *result,
                   struct da_error *err)
 {
     struct run run = {.options = options};
     struct dc_job *jobs = NULL;
+    struct dc_job early = {0};
+    pthread_t early_thread;
+    bool early_started = false;
+    long early_index = -1;
     double start;
     unsigned round = 0;
     int rc;
@@ -831,16 +936,28 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
     memset(result, 0, sizeof(*result));
     da_conn_global_init();
 
+    if (options->selection == DA_SELECT_FINDINGS) {
+        rc = select_findings(&run, err);
+        if (rc == 0) {
+            qsort(run.selected, run.selected_count, sizeof(*run.selected), compare_selected);
+            rc = build_filters(&run, err);
+        }
+        if (rc != 0)
+            goto out;
+        run.early_host = listing_host(options);
+        start_early_job(&run, &early, &early_thread, &early_started);
+    }
+
     rc = discover(&run, err);
     if (rc == 0)
         rc = choose_dcs(&run, err);
-    if (rc == 0)
-        rc = options->selection == DA_SELECT_FINDINGS ? select_findings(&run, err)
-                                                      : select_from_directory(&run, err);
-    if (rc != 0)
-        goto out;
-    qsort(run.selected, run.selected_count, sizeof(*run.selected), compare_selected);
-    rc = build_filters(&run, err);
+    if (rc == 0 && options->selection != DA_SELECT_FINDINGS) {
+        rc = select_from_directory(&run, err);
+        if (rc == 0) {
+            qsort(run.selected, run.selected_count, sizeof(*run.selected), compare_selected);
+            rc = build_filters(&run, err);
+        }
+    }
     if (rc != 0)
         goto out;
 
@@ -849,6 +966,8 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
         rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
         goto out;
     }
+    if (early_started)
+        early_index = early_job_dc(&run);
 
     start = now_seconds();
     for (;;) {
@@ -857,9 +976,29 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
         round++;
         for (size_t j = 0; j < run.dc_count; j++) {
             job_clear(&jobs[j]);
-            jobs[j] = (struct dc_job){.run = &run, .mode = JOB_READ, .dc = &run.dcs[j]};
+            jobs[j] = (struct dc_job){.run = &run, .mode = JOB_READ, .host = run.dcs[j].host,
+                                      .name = run.dcs[j].name,
+                                      .skip = round == 1 && (long)j == early_index};
+            if (share_domain(&run, &jobs[j]) != 0) {
+                rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+                goto out;
+            }
         }
         run_jobs(jobs, run.dc_count, options->sequential);
+        if (early_started) {
+            pthread_join(early_thread, NULL);
+            early_started = false;
+            /* The thread is done with the struct: move its result in place. */
+            if (early_index >= 0) {
+                job_clear(&jobs[early_index]);
+                jobs[early_index] = early;
+                jobs[early_index].host = run.dcs[early_index].host;
+                jobs[early_index].name = run.dcs[early_index].name;
+                memset(&early, 0, sizeof(early));
+            } else {
+                job_clear(&early);
+            }
+        }
 
         da_verify_result_clear(result);
         rc = fill_result(&run, jobs, result, err);
@@ -888,6 +1027,9 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
     }
 
 out:
+    if (early_started)
+        pthread_join(early_thread, NULL);
+    job_clear(&early);
     for (size_t j = 0; jobs != NULL && j < run.dc_count; j++)
         job_clear(&jobs[j]);
     free(jobs);

@@ -55,7 +55,9 @@ measure() {
         # delegaudit exits 1 when it has findings: a successful poll.
         [[ $1 == "$delegaudit" && $status == 1 ]] || { cat "$state/stderr" >&2; exit 1; }
     }
-    cat "$state/time"
+    # After a non-zero exit GNU time writes "Command exited with non-zero
+    # status 1" on a line before the figures.
+    tail -n 1 "$state/time"
 }
 
 median() {

@@ -87,7 +87,9 @@ measure() {
         --state "$state/snapshots" --json >/dev/null 2>"$state/stderr" || status=$?
     end=$EPOCHREALTIME
     [[ $status == 1 ]] || { cat "$state/stderr" >&2; exit 1; }
-    printf '%s %s\n' "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }')" "$(cat "$state/time")"
+    # GNU time puts "Command exited with non-zero status 1" before the figures.
+    printf '%s %s\n' "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }')" \
+        "$(tail -n 1 "$state/time")"
 }
 
 median() {
