@@ -22,6 +22,10 @@
  * limits of AD (MaxReceiveBuffer, 10 MB) and Samba. */
 #define GUIDS_PER_FILTER 200
 
+/* Page size of the searches that find the accounts by name or delegation
+ * setting, which can match any number of them: AD's default MaxPageSize. */
+#define RESOLVE_PAGE_SIZE 1000
+
 /* An account in question, as selected before the first round. */
 struct selected {
     char *guid;
@@ -47,6 +51,13 @@ struct run {
     char **filters; /* GUID filters that cover the selected accounts */
     size_t filter_count;
     char *early_host; /* the DC read while the DCs are listed; NULL: none */
+    /* The early job lists the DCs over its own connection and reports the
+     * outcome here before it goes on with its reads. */
+    pthread_mutex_t listing_lock;
+    pthread_cond_t listing_done;
+    bool listed;
+    int listing_rc;
+    struct da_error listing_err;
 };
 
 enum job_mode {
@@ -75,6 +86,9 @@ struct dc_job {
     char *schema_nc;
     char *domain_sid;
     bool skip; /* run_jobs leaves it alone: its result comes from elsewhere */
+    /* The early job: it lists the DCs into lister first, over uri. */
+    struct run *lister;
+    const char *uri;
     int rc;
     struct da_error err;
     double seconds;
@@ -153,6 +167,8 @@ static void run_clear(struct run *run)
         free(run->filters[i]);
     free(run->filters);
     free(run->early_host);
+    pthread_mutex_destroy(&run->listing_lock);
+    pthread_cond_destroy(&run->listing_done);
 }
 
 static void job_clear(struct dc_job *job)
@@ -228,6 +244,37 @@ static int compare_objects(const void *a, const void *b)
     return strcmp(left->guid, right->guid);
 }
 
+static int discover_on(struct run *run, struct da_conn *conn, const char *uri,
+                       struct da_error *err);
+static int share_domain(const struct run *run, struct dc_job *job);
+
+/* Reports the outcome of the early job's listing to the main thread. */
+static void publish_listing(struct run *run, int rc, const struct da_error *err)
+{
+    pthread_mutex_lock(&run->listing_lock);
+    run->listed = true;
+    run->listing_rc = rc;
+    if (rc != 0)
+        run->listing_err = *err;
+    pthread_cond_signal(&run->listing_done);
+    pthread_mutex_unlock(&run->listing_lock);
+}
+
+/* Waits for the early job's listing; returns its outcome. */
+static int wait_for_listing(struct run *run, struct da_error *err)
+{
+    int rc;
+
+    pthread_mutex_lock(&run->listing_lock);
+    while (!run->listed)
+        pthread_cond_wait(&run->listing_done, &run->listing_lock);
+    rc = run->listing_rc;
+    if (rc != 0)
+        *err = run->listing_err;
+    pthread_mutex_unlock(&run->listing_lock);
+    return rc;
+}
+
 /* Reads the search base, the schema naming context and the domain SID from
  * the DC of the job. */
 static int read_domain(struct dc_job *job, struct da_conn *conn, struct da_error *err)
@@ -266,17 +313,29 @@ static int job_read(struct dc_job *job)
         return da_error_set(err, DA_ERR_DIRECTORY,
                             "the server object of %s has no dNSHostName, so it cannot be "
                             "reached; name it with --dc HOST", job->name);
-    uri = dc_uri(options, job->host);
+    uri = job->uri != NULL ? strdup(job->uri) : dc_uri(options, job->host);
     if (uri == NULL)
         return da_error_set(err, DA_ERR_LOCAL, "out of memory");
     rc = open_connection(options, uri, &conn, err);
     if (rc != 0)
         goto out;
 
+    if (job->lister != NULL) {
+        rc = discover_on(job->lister, conn, uri, err);
+        publish_listing(job->lister, rc, err);
+        job->lister = NULL;
+        if (rc != 0)
+            goto out;
+        if (share_domain(run, job) != 0) {
+            rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+            goto out;
+        }
+    }
+
     if (job->mode == JOB_RESOLVE) {
         for (size_t i = 0; rc == 0 && i < job->filter_count; i++)
-            rc = da_dc_read_objects(conn, run->base, job->filters[i], &attids, options->range_size,
-                                    keep_object, job, err);
+            rc = da_dc_read_objects(conn, run->base, job->filters[i], &attids, RESOLVE_PAGE_SIZE,
+                                    options->range_size, keep_object, job, err);
         goto out;
     }
 
@@ -303,11 +362,11 @@ static int job_read(struct dc_job *job)
             rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
     }
     if (rc == 0)
-        rc = da_dc_read_objects(conn, job->base, krbtgt_filter, &attids, options->range_size,
+        rc = da_dc_read_objects(conn, job->base, krbtgt_filter, &attids, 0, options->range_size,
                                 keep_krbtgt, job, err);
     for (size_t i = 0; rc == 0 && i < run->filter_count; i++)
-        rc = da_dc_read_objects(conn, job->base, run->filters[i], &attids, options->range_size,
-                                keep_object, job, err);
+        rc = da_dc_read_objects(conn, job->base, run->filters[i], &attids, 0,
+                                options->range_size, keep_object, job, err);
     if (rc == 0 && job->object_count > 1)
         qsort(job->objects, job->object_count, sizeof(*job->objects), compare_objects);
 
@@ -324,6 +383,11 @@ static void *job_thread(void *argument)
     double start = now_seconds();
 
     job->rc = job_read(job);
+    /* A job that failed before it could list the DCs still reports. */
+    if (job->lister != NULL) {
+        publish_listing(job->lister, job->rc, &job->err);
+        job->lister = NULL;
+    }
     job->seconds = now_seconds() - start;
     return NULL;
 }
@@ -412,16 +476,62 @@ static int choose_dcs(struct run *run, struct da_error *err)
     return 0;
 }
 
-/* Reads the domain and its DCs from the first DC that can be read: the one of
- * -H, then each --dc in turn. */
-static int discover(struct run *run, struct da_error *err)
+/* Reads the search base, the domain SID and the DCs into run over an open
+ * connection to uri. On failure run keeps none of them. */
+static int discover_on(struct run *run, struct da_conn *conn, const char *uri,
+                       struct da_error *err)
+{
+    const struct da_verify_options *options = run->options;
+    struct da_rootdse rootdse = {0};
+    int rc = da_ad_read_rootdse(conn, &rootdse, err);
+
+    if (rc == 0) {
+        run->base = strdup(options->base != NULL ? options->base
+                                                 : rootdse.default_naming_context);
+        if (rootdse.schema_naming_context != NULL)
+            run->schema_nc = strdup(rootdse.schema_naming_context);
+        if (run->base == NULL)
+            rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+    }
+    if (rc == 0)
+        rc = da_ad_read_domain_sid(conn, rootdse.default_naming_context, &run->domain_sid, err);
+    if (rc == 0 && rootdse.configuration_naming_context == NULL)
+        rc = da_error_set(err, DA_ERR_DIRECTORY,
+                          "the RootDSE of %s names no configurationNamingContext, so the "
+                          "domain controllers cannot be listed; name them with --dc HOST",
+                          uri);
+    if (rc == 0)
+        rc = da_topology_read(conn, rootdse.configuration_naming_context,
+                              rootdse.default_naming_context, &run->topology, err);
+    /* With --dc the list is given: the topology only names the DCs. */
+    if (rc != 0 && options->dc_host_count > 0 && run->base != NULL &&
+        run->domain_sid != NULL && err->status == DA_ERR_DIRECTORY) {
+        da_log_warning("%s; DCs are shown by host name", err->message);
+        rc = 0;
+    }
+    da_rootdse_clear(&rootdse);
+    if (rc != 0) {
+        free(run->base);
+        free(run->schema_nc);
+        free(run->domain_sid);
+        run->base = run->schema_nc = run->domain_sid = NULL;
+    }
+    return rc;
+}
+
+/* Reads the domain and its DCs from the first DC that can be read: the one
+ * of -H, then each --dc in turn, from attempt first on (0 is -H). last is
+ * the error of an earlier attempt, or NULL. */
+static int discover(struct run *run, size_t first, const struct da_error *earlier,
+                    struct da_error *err)
 {
     const struct da_verify_options *options = run->options;
     struct da_error last = {0};
     int rc = DA_ERR_DIRECTORY;
 
-    for (size_t attempt = 0; attempt <= options->dc_host_count; attempt++) {
-        struct da_rootdse rootdse = {0};
+    if (earlier != NULL)
+        last = *earlier;
+    for (size_t attempt = first; attempt <= options->dc_host_count; attempt++) {
         struct da_conn *conn = NULL;
         char *uri = NULL;
 
@@ -434,47 +544,16 @@ static int discover(struct run *run, struct da_error *err)
         if (uri == NULL)
             return da_error_set(err, DA_ERR_LOCAL, "out of memory");
 
+        da_error_clear(&last);
         rc = open_connection(options, uri, &conn, &last);
         if (rc == 0)
-            rc = da_ad_read_rootdse(conn, &rootdse, &last);
-        if (rc == 0) {
-            run->base = strdup(options->base != NULL ? options->base
-                                                     : rootdse.default_naming_context);
-            if (rootdse.schema_naming_context != NULL)
-                run->schema_nc = strdup(rootdse.schema_naming_context);
-            if (run->base == NULL)
-                rc = da_error_set(&last, DA_ERR_LOCAL, "out of memory");
-        }
-        if (rc == 0)
-            rc = da_ad_read_domain_sid(conn, rootdse.default_naming_context, &run->domain_sid,
-                                       &last);
-        if (rc == 0 && rootdse.configuration_naming_context == NULL)
-            rc = da_error_set(&last, DA_ERR_DIRECTORY,
-                              "the RootDSE of %s names no configurationNamingContext, so the "
-                              "domain controllers cannot be listed; name them with --dc HOST",
-                              uri);
-        if (rc == 0)
-            rc = da_topology_read(conn, rootdse.configuration_naming_context,
-                                  rootdse.default_naming_context, &run->topology, &last);
-        /* With --dc the list is given: the topology only names the DCs. */
-        if (rc != 0 && options->dc_host_count > 0 && run->base != NULL &&
-            run->domain_sid != NULL && last.status == DA_ERR_DIRECTORY) {
-            da_log_warning("%s; DCs are shown by host name", last.message);
-            rc = 0;
-        }
-        da_rootdse_clear(&rootdse);
+            rc = discover_on(run, conn, uri, &last);
         da_conn_close(conn);
-        if (rc == 0) {
-            free(uri);
+        free(uri);
+        if (rc == 0)
             return 0;
-        }
         if (options->dc_host_count > 0)
             da_log_warning("%s", last.message);
-        free(run->base);
-        free(run->schema_nc);
-        free(run->domain_sid);
-        run->base = run->schema_nc = run->domain_sid = NULL;
-        free(uri);
         if (last.status == DA_ERR_LOCAL || last.status == DA_ERR_USAGE)
             break;
     }
@@ -881,20 +960,95 @@ static char *listing_host(const struct da_verify_options *options)
     return length > 0 ? strndup(host, length) : NULL;
 }
 
-/* Starts reading the DC of -H while the DCs are being listed, on a
- * connection of its own: the listing then costs no extra time on that DC.
- * Only the findings are known before the listing, so only they can be read
- * this early. */
-static void start_early_job(struct run *run, struct dc_job *job, pthread_t *thread,
-                            bool *started)
+/* Jobs started before the DCs are listed: for every --dc host, or for the
+ * host of -H. Only the findings are known before the listing, so only they
+ * can be read this early. The job on the listing host lists the DCs over
+ * its own connection first and hands the list to the main thread. */
+struct early_jobs {
+    struct dc_job *jobs;
+    pthread_t *threads;
+    bool *started;
+    size_t count;
+    long lister; /* index of the job that lists the DCs, or -1 */
+    bool joined;
+    bool threads_unused; /* the jobs ran in this thread */
+};
+
+static void start_early_jobs(struct run *run, struct early_jobs *early)
 {
-    *started = false;
-    if (run->options->sequential || run->options->selection != DA_SELECT_FINDINGS ||
-        run->early_host == NULL)
+    const struct da_verify_options *options = run->options;
+    const char *const *hosts = options->dc_host_count > 0
+                                   ? options->dc_hosts
+                                   : (const char *const *)&run->early_host;
+    size_t count = options->dc_host_count > 0 ? options->dc_host_count : 1;
+
+    memset(early, 0, sizeof(*early));
+    early->lister = -1;
+    if (options->selection != DA_SELECT_FINDINGS || run->early_host == NULL)
         return;
-    *job = (struct dc_job){.run = run, .mode = JOB_READ, .host = run->early_host,
-                           .name = run->early_host};
-    *started = pthread_create(thread, NULL, job_thread, job) == 0;
+    early->jobs = calloc(count, sizeof(*early->jobs));
+    early->threads = calloc(count, sizeof(*early->threads));
+    early->started = calloc(count, sizeof(*early->started));
+    if (early->jobs == NULL || early->threads == NULL || early->started == NULL)
+        return;
+    early->count = count;
+
+    for (size_t i = 0; i < count; i++) {
+        struct dc_job *job = &early->jobs[i];
+        bool lists = early->lister < 0 && strcasecmp(hosts[i], run->early_host) == 0;
+
+        *job = (struct dc_job){.run = run, .mode = JOB_READ, .host = hosts[i], .name = hosts[i]};
+        if (lists) {
+            job->lister = run;
+            job->uri = options->connection.uri;
+        }
+        if (options->sequential) {
+            /* The same work in turn, for the benchmark: the listing job
+             * runs when its turn comes, in this thread. */
+            job_thread(job);
+            early->started[i] = true;
+            early->threads_unused = true;
+        } else {
+            early->started[i] = pthread_create(&early->threads[i], NULL, job_thread, job) == 0;
+        }
+        if (early->started[i] && lists)
+            early->lister = (long)i;
+        if (!early->started[i])
+            job->lister = NULL;
+    }
+}
+
+static void join_early_jobs(struct early_jobs *early)
+{
+    if (early->joined || early->threads_unused)
+        return;
+    for (size_t i = 0; i < early->count; i++) {
+        if (early->started[i])
+            pthread_join(early->threads[i], NULL);
+    }
+    early->joined = true;
+}
+
+static void clear_early_jobs(struct early_jobs *early)
+{
+    join_early_jobs(early);
+    for (size_t i = 0; i < early->count; i++)
+        job_clear(&early->jobs[i]);
+    free(early->jobs);
+    free(early->threads);
+    free(early->started);
+    memset(early, 0, sizeof(*early));
+}
+
+/* The early job that read the DC of index j, or NULL. */
+static struct dc_job *early_job_for(const struct run *run, struct early_jobs *early, size_t j)
+{
+    if (run->options->dc_host_count > 0)
+        return j < early->count && early->started[j] ? &early->jobs[j] : NULL;
+    if (early->count == 1 && early->started[0] && run->dcs[j].host != NULL &&
+        strcasecmp(run->dcs[j].host, run->early_host) == 0)
+        return &early->jobs[0];
+    return NULL;
 }
 
 /* Gives a job the domain facts of the listing, so that it does not read
@@ -910,31 +1064,24 @@ static int share_domain(const struct run *run, struct dc_job *job)
     return 0;
 }
 
-/* Index of the DC whose host is the early job's, or -1. */
-static long early_job_dc(const struct run *run)
-{
-    for (size_t j = 0; run->early_host != NULL && j < run->dc_count; j++) {
-        if (run->dcs[j].host != NULL && strcasecmp(run->dcs[j].host, run->early_host) == 0)
-            return (long)j;
-    }
-    return -1;
-}
-
 int da_verify_run(const struct da_verify_options *options, struct da_verify_result *result,
                   struct da_error *err)
 {
-    struct run run = {.options = options};
+    struct run run = {.options = options,
+                      .listing_lock = PTHREAD_MUTEX_INITIALIZER,
+                      .listing_done = PTHREAD_COND_INITIALIZER};
     struct dc_job *jobs = NULL;
-    struct dc_job early = {0};
-    pthread_t early_thread;
-    bool early_started = false;
-    long early_index = -1;
+    struct early_jobs early = {.lister = -1};
+    bool *from_early = NULL;
     double start;
     unsigned round = 0;
     int rc;
 
     memset(result, 0, sizeof(*result));
-    da_conn_global_init();
+    /* Cyrus SASL loads its plugins at initialisation, which a simple bind
+     * never needs. */
+    if (options->connection.bind_method == DA_BIND_SASL_GSSAPI)
+        da_conn_global_init();
 
     if (options->selection == DA_SELECT_FINDINGS) {
         rc = select_findings(&run, err);
@@ -945,10 +1092,19 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
         if (rc != 0)
             goto out;
         run.early_host = listing_host(options);
-        start_early_job(&run, &early, &early_thread, &early_started);
+        start_early_jobs(&run, &early);
     }
 
-    rc = discover(&run, err);
+    if (early.lister >= 0) {
+        struct da_error listing = {0};
+
+        rc = wait_for_listing(&run, &listing);
+        /* The DC of -H failed: list the DCs through the --dc hosts. */
+        if (rc != 0)
+            rc = discover(&run, options->connection.uri != NULL ? 1 : 2, &listing, err);
+    } else {
+        rc = discover(&run, 0, NULL, err);
+    }
     if (rc == 0)
         rc = choose_dcs(&run, err);
     if (rc == 0 && options->selection != DA_SELECT_FINDINGS) {
@@ -962,12 +1118,13 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
         goto out;
 
     jobs = calloc(run.dc_count, sizeof(*jobs));
-    if (jobs == NULL) {
+    from_early = calloc(run.dc_count, sizeof(*from_early));
+    if (jobs == NULL || from_early == NULL) {
         rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
         goto out;
     }
-    if (early_started)
-        early_index = early_job_dc(&run);
+    for (size_t j = 0; j < run.dc_count; j++)
+        from_early[j] = early_job_for(&run, &early, j) != NULL;
 
     start = now_seconds();
     for (;;) {
@@ -978,26 +1135,28 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
             job_clear(&jobs[j]);
             jobs[j] = (struct dc_job){.run = &run, .mode = JOB_READ, .host = run.dcs[j].host,
                                       .name = run.dcs[j].name,
-                                      .skip = round == 1 && (long)j == early_index};
+                                      .skip = round == 1 && from_early[j]};
             if (share_domain(&run, &jobs[j]) != 0) {
                 rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
                 goto out;
             }
         }
         run_jobs(jobs, run.dc_count, options->sequential);
-        if (early_started) {
-            pthread_join(early_thread, NULL);
-            early_started = false;
-            /* The thread is done with the struct: move its result in place. */
-            if (early_index >= 0) {
-                job_clear(&jobs[early_index]);
-                jobs[early_index] = early;
-                jobs[early_index].host = run.dcs[early_index].host;
-                jobs[early_index].name = run.dcs[early_index].name;
-                memset(&early, 0, sizeof(early));
-            } else {
-                job_clear(&early);
+        if (round == 1 && early.count > 0) {
+            join_early_jobs(&early);
+            /* The threads are done with the structs: move the results in. */
+            for (size_t j = 0; j < run.dc_count; j++) {
+                struct dc_job *done = early_job_for(&run, &early, j);
+
+                if (done == NULL)
+                    continue;
+                job_clear(&jobs[j]);
+                jobs[j] = *done;
+                jobs[j].host = run.dcs[j].host;
+                jobs[j].name = run.dcs[j].name;
+                memset(done, 0, sizeof(*done));
             }
+            clear_early_jobs(&early);
         }
 
         da_verify_result_clear(result);
@@ -1027,9 +1186,8 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
     }
 
 out:
-    if (early_started)
-        pthread_join(early_thread, NULL);
-    job_clear(&early);
+    clear_early_jobs(&early);
+    free(from_early);
     for (size_t j = 0; jobs != NULL && j < run.dc_count; j++)
         job_clear(&jobs[j]);
     free(jobs);

@@ -261,8 +261,9 @@ static int read_object_entry(struct da_entry *entry, void *context, struct da_er
 }
 
 int da_dc_read_objects(struct da_conn *conn, const char *base, const char *filter,
-                       const struct da_dc_attids *attids, unsigned long range_size,
-                       da_dc_object_fn on_object, void *context, struct da_error *err)
+                       const struct da_dc_attids *attids, int page_size,
+                       unsigned long range_size, da_dc_object_fn on_object, void *context,
+                       struct da_error *err)
 {
     char *ranged = da_search_attribute_request("msDS-AllowedToDelegateTo", range_size);
     char *ranged_metadata = da_search_attribute_request("msDS-ReplAttributeMetaData",
@@ -285,7 +286,7 @@ int da_dc_read_objects(struct da_conn *conn, const char *base, const char *filte
         .scope = DA_SCOPE_SUBTREE,
         .filter = filter,
         .attributes = attributes,
-        .page_size = 1000,
+        .page_size = page_size,
         .range_size = range_size,
         .on_entry = read_object_entry,
         .context = &read,

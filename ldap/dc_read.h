@@ -53,10 +53,14 @@ typedef int (*da_dc_object_fn)(struct da_dc_object *object, void *context, struc
 /* Runs a subtree search under base with filter and reads each entry into a
  * da_dc_object: the values and, for each attribute, the metadata from
  * msDS-ReplAttributeMetaData when the DC serves it (Windows), else from
- * replPropertyMetaData by attid (Samba). range_size as for da_search. */
+ * replPropertyMetaData by attid (Samba). range_size as for da_search.
+ * page_size 0 sends no paging control: for filters that match at most a
+ * few hundred objects, well under AD's MaxPageSize of 1000, because a
+ * paged search cost Samba 4.17 about 15 ms more for 105 objects. */
 int da_dc_read_objects(struct da_conn *conn, const char *base, const char *filter,
-                       const struct da_dc_attids *attids, unsigned long range_size,
-                       da_dc_object_fn on_object, void *context, struct da_error *err);
+                       const struct da_dc_attids *attids, int page_size,
+                       unsigned long range_size, da_dc_object_fn on_object, void *context,
+                       struct da_error *err);
 
 /* Builds "(|(objectGUID=\xx...)...)" for count GUIDs in text form. Returns
  * a heap string, or NULL when a GUID is malformed or memory runs out. */
