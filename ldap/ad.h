@@ -61,11 +61,24 @@ int da_ad_read_domain_sid(struct da_conn *conn, const char *naming_context, char
                           struct da_error *err);
 
 /* Finds the domain's krbtgt account (RID 502) and every read-only DC's
- * krbtgt_N account (those linked by msDS-KrbTgtLink) under base, and adds
- * them to the snapshot. A missing domain krbtgt account is an error: the
+ * krbtgt_N account under base, and adds them to the snapshot. The RODCs
+ * are the computer accounts with primary group 521, and each names its
+ * krbtgt_N account in msDS-KrbTgtLink. A missing domain krbtgt account is an error: the
  * bind account cannot see it, so the findings would be incomplete. */
 int da_ad_read_krbtgts(struct da_conn *conn, const char *base, const char *domain_sid,
                        struct da_snapshot *snapshot, struct da_error *err);
+
+/* Recognises the domain's krbtgt account (objectSid domain_krbtgt_sid) and
+ * an RODC's krbtgt_N account (msDS-KrbTgtLinkBl present) and adds it to the
+ * snapshot. Sets *is_krbtgt, and *domain_krbtgt when it is the domain's.
+ * The entry needs objectSid, sAMAccountName, servicePrincipalName and
+ * msDS-KrbTgtLinkBl. */
+int da_ad_entry_add_krbtgt(struct da_entry *entry, const char *domain_krbtgt_sid,
+                           struct da_snapshot *snapshot, bool *is_krbtgt, bool *domain_krbtgt,
+                           struct da_error *err);
+
+/* Sets err for a domain krbtgt account that a search did not return. */
+int da_ad_missing_krbtgt(const char *krbtgt_sid, const char *base, struct da_error *err);
 
 /* The search filter and attributes of the delegation poll. */
 extern const char da_ad_delegation_filter[];

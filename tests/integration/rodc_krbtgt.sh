@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# A read-only DC's krbtgt_N account, found through msDS-KrbTgtLink, counts as
-# a krbtgt account: a delegation target naming it is a finding.
+# A read-only DC's krbtgt_N account, found through the msDS-KrbTgtLink of
+# the RODC's computer account (primary group 521, Read-only Domain
+# Controllers), counts as a krbtgt account: a delegation target naming it
+# is a finding.
 source "$(dirname "$0")/lib.sh"
 
 make_test_ou delegaudit-test-rodc
@@ -12,6 +14,16 @@ changetype: add
 objectClass: computer
 sAMAccountName: RODC1\$
 msDS-KrbTgtLink: CN=krbtgt_4242,$ou
+
+dn: CN=Read-only Domain Controllers,CN=Users,$LAB_BASE_DN
+changetype: modify
+add: member
+member: CN=RODC1,$ou
+
+dn: CN=RODC1,$ou
+changetype: modify
+replace: primaryGroupID
+primaryGroupID: 521
 LDIF
 add_user "$ou" svc-rodc-target "msDS-AllowedToDelegateTo: krbtgt_4242"
 add_user "$ou" svc-rodc-realm "msDS-AllowedToDelegateTo: KRBTGT_4242@CONTOSO.TEST"
