@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # verify with inbound replication to DC2 disabled: the remediation made on
 # DC1 cannot reach DC2, so verify reports DC2 still backdoored and behind
-# DC1's version, and --wait does not hide it. Re-enabled, DC2 catches up.
+# DC1's version, and --wait does not hide it; a krbtgt password reset on
+# DC1 shows as a newer password version there. Re-enabled, DC2 catches up.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dc2.sh"
 
@@ -43,11 +44,25 @@ check_equal backdoored "$(jq -r .verdict <<<"$OUT")" "verdict after waiting"
 run verify "${VERIFY_BIND[@]}" --account svc-vb
 check_contains "$(head -n 1 <<<"$OUT")" "DC2" "the first line names DC2"
 
-# Released, DC2 converges.
+# A krbtgt password reset on DC1, as the remediation advises. The TGT in
+# KRB5CCNAME stays valid (the DC keeps the previous key) but is renewed at
+# the end, so that repeated runs never leave it two resets behind.
+at_exit "bash '$TEST_REPO_DIR/tests/lab/kinit.sh' '$LAB_DIR' >/dev/null"
+output=$(samba_admin user setpassword krbtgt --random-password -H "ldap://$LAB_DC_HOST") ||
+    fail "resetting the krbtgt password failed: $output"
+run verify "${VERIFY_BIND[@]}" --account svc-vb --json
+check_equal false "$(jq -r .krbtgt_converged <<<"$OUT")" "krbtgt password the same on both DCs"
+k1=$(jq -r '.domain_controllers[] | select(.name == "DC1") | .krbtgt.password.version' <<<"$OUT")
+k2=$(jq -r '.domain_controllers[] | select(.name == "DC2") | .krbtgt.password.version' <<<"$OUT")
+((k1 > k2)) || fail "DC1's krbtgt password version $k1 is not above DC2's $k2"
+
+# Released, DC2 converges, the krbtgt password too.
 set_dc2_inbound -
 replicate_to_dc2
 run verify "${VERIFY_BIND[@]}" --account svc-vb --wait 60s --json
 check_equal 0 "$STATUS" "verify after DC2 caught up (stderr: $ERR)"
 check_equal converged "$(jq -r .verdict <<<"$OUT")" "verdict after catching up"
+check_equal true "$(jq -r .krbtgt_converged <<<"$OUT")" "krbtgt password replicated"
+check_equal "$k1 $k1" "$(jq -r '[.domain_controllers[].krbtgt.password.version] | join(" ")' <<<"$OUT")" "krbtgt password versions"
 
 finish

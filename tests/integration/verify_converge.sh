@@ -82,6 +82,13 @@ check_equal true "$(jq -r .krbtgt_converged <<<"$result")" "krbtgt password the 
 (($(jq -r .rounds <<<"$result") >= 2)) || fail "verify --wait converged in its first round, before replication"
 log "converged after $(jq -r .rounds <<<"$result") rounds, $(jq -r .waited_seconds <<<"$result") s"
 
+# The same account named by DN and by SID.
+sid=$(jq -r .sid <<<"$account")
+run verify "${VERIFY_BIND[@]}" --account "CN=svc-vc,$ou" --json
+check_equal "svc-vc" "$(jq -r '.accounts[0].sam_account_name' <<<"$OUT")" "account named by DN"
+run verify "${VERIFY_BIND[@]}" --account "$sid" --json
+check_equal "CN=svc-vc,$ou" "$(jq -r '.accounts[0].dn' <<<"$OUT")" "account named by SID"
+
 # GSSAPI with the administrator's ticket of lab.env, sealed on ldap://, on
 # both DCs.
 run verify -H "$LAB_URI_LDAP" --no-progress --account svc-vc --json
