@@ -134,8 +134,7 @@ static int read_topology_entry(struct da_entry *entry, void *context, struct da_
         if (rc == 0)
             rc = first_value(entry, "msDS-isRODC", &rodc, err);
         if (rc == 0) {
-            dc.read_only = (rodc != NULL && strcasecmp(rodc, "TRUE") == 0) ||
-                           (category != NULL && strncasecmp(category, "CN=NTDS-DSA-RO,", 15) == 0);
+            dc.read_only = da_topology_read_only(rodc, category);
             dc.hosts_domain = lists_domain(entry, discovery->domain_nc, err, &rc);
         }
         free(category);
@@ -169,6 +168,15 @@ static int read_topology_entry(struct da_entry *entry, void *context, struct da_
 out:
     free(dn);
     return rc;
+}
+
+/* NOTE: the lab has no read-only DC, so this rule is tested on
+ * hand-written values only. */
+bool da_topology_read_only(const char *is_rodc, const char *object_category)
+{
+    if (is_rodc != NULL && strcasecmp(is_rodc, "TRUE") == 0)
+        return true;
+    return object_category != NULL && strncasecmp(object_category, "CN=NTDS-DSA-RO,", 15) == 0;
 }
 
 static int compare_dcs(const void *a, const void *b)

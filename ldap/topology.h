@@ -33,6 +33,11 @@ int da_topology_read(struct da_conn *conn, const char *configuration_nc, const c
 
 void da_topology_clear(struct da_topology *topology);
 
+/* True when an nTDSDSA object describes a read-only DC: msDS-isRODC is
+ * TRUE (Windows 2008 and later, Samba), or objectCategory is NTDS-DSA-RO
+ * (where msDS-isRODC is not served). Either may be NULL. */
+bool da_topology_read_only(const char *is_rodc, const char *object_category);
+
 /* The DC whose invocationId is id (any letter case), or NULL. */
 const struct da_topology_dc *da_topology_find_invocation(const struct da_topology *topology,
                                                          const char *id);

@@ -14,6 +14,7 @@
 #include "auditor/verify.h"
 #include "auditor/verify_run.h"
 #include "ldap/dc_read.h"
+#include "ldap/topology.h"
 
 static void set_stamp(struct da_verify_stamp *stamp, uint32_t version, const char *time,
                       const char *invocation)
@@ -300,6 +301,20 @@ static void account_filter_by_kind_of_name(void **state)
     assert_null(da_dc_account_filter("S-1-5-x"));
 }
 
+static void read_only_dcs_are_recognised(void **state)
+{
+    static const char ro[] = "CN=NTDS-DSA-RO,CN=Schema,CN=Configuration,DC=contoso,DC=test";
+    static const char rw[] = "CN=NTDS-DSA,CN=Schema,CN=Configuration,DC=contoso,DC=test";
+
+    assert_true(da_topology_read_only("TRUE", rw));
+    assert_true(da_topology_read_only(NULL, ro));
+    assert_true(da_topology_read_only("FALSE", ro));
+    assert_true(da_topology_read_only(NULL, "cn=ntds-dsa-ro,CN=Schema,CN=Configuration,DC=x"));
+    assert_false(da_topology_read_only("FALSE", rw));
+    assert_false(da_topology_read_only(NULL, NULL));
+    assert_false(da_topology_read_only(NULL, "CN=NTDS-DSA-ROX"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +333,7 @@ int main(void)
         cmocka_unit_test(durations_parse),
         cmocka_unit_test(guid_filter_uses_objectguid_byte_order),
         cmocka_unit_test(account_filter_by_kind_of_name),
+        cmocka_unit_test(read_only_dcs_are_recognised),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
