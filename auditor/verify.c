@@ -43,6 +43,13 @@ int da_verify_stamp_compare(const struct da_verify_stamp *a, const struct da_ver
     return (a->originating_usn > b->originating_usn) - (a->originating_usn < b->originating_usn);
 }
 
+bool da_verify_stamp_same_write(const struct da_verify_stamp *a, const struct da_verify_stamp *b)
+{
+    return a->known && b->known && a->version == b->version &&
+           compare_text(a->originating_invocation_id, b->originating_invocation_id) == 0 &&
+           a->originating_usn == b->originating_usn;
+}
+
 static const char *const state_names[] = {
     [DA_VERIFY_CLEAN] = "clean",
     [DA_VERIFY_KRBTGT] = "krbtgt-target",
@@ -239,6 +246,8 @@ void da_verify_evaluate(struct da_verify_result *result)
     bool any_left_on = false;
     bool any_behind = false;
     bool any_unverified = false;
+    bool krbtgt_differs = false;
+    bool krbtgt_unread = false;
     long reference = -1;
 
     for (size_t j = 0; j < result->dc_count; j++) {
@@ -251,24 +260,31 @@ void da_verify_evaluate(struct da_verify_result *result)
 
     /* The krbtgt password must be the same write on every DC that was read;
      * otherwise a reset has not replicated everywhere yet. */
-    result->krbtgt_converged = true;
     for (size_t j = 0; j < result->dc_count; j++) {
         const struct da_verify_krbtgt *krbtgt = &result->dcs[j].krbtgt;
 
-        if (!result->dcs[j].reachable || !krbtgt->read)
+        if (!result->dcs[j].reachable)
             continue;
+        /* A DC that answered without the krbtgt account leaves the
+         * password unverified there. */
+        if (!krbtgt->read) {
+            krbtgt_unread = true;
+            continue;
+        }
         if (reference < 0)
             reference = (long)j;
-        else if (da_verify_stamp_compare(&krbtgt->password,
-                                         &result->dcs[reference].krbtgt.password) != 0)
-            result->krbtgt_converged = false;
+        else if (!da_verify_stamp_same_write(&krbtgt->password,
+                                             &result->dcs[reference].krbtgt.password))
+            krbtgt_differs = true;
     }
+    result->krbtgt_converged = !krbtgt_differs && !krbtgt_unread;
+    any_unverified |= krbtgt_unread;
 
     if (any_krbtgt)
         result->verdict = DA_VERDICT_BACKDOORED;
     else if (any_left_on)
         result->verdict = DA_VERDICT_INCOMPLETE;
-    else if (any_behind || !result->krbtgt_converged)
+    else if (any_behind || krbtgt_differs)
         result->verdict = DA_VERDICT_NOT_CONVERGED;
     else if (any_unverified)
         result->verdict = DA_VERDICT_UNVERIFIED;

@@ -39,6 +39,12 @@ void da_verify_stamp_clear(struct da_verify_stamp *stamp);
  * or >0. Equal stamps (0) name the same originating write. */
 int da_verify_stamp_compare(const struct da_verify_stamp *a, const struct da_verify_stamp *b);
 
+/* True when both stamps are known and name the same originating write:
+ * the same version, originating invocationId and originating USN. The
+ * time is left out, because a read-only DC reports the time of a secret
+ * attribute it does not hold, such as unicodePwd, as 1601-01-01. */
+bool da_verify_stamp_same_write(const struct da_verify_stamp *a, const struct da_verify_stamp *b);
+
 /* State of one account on one DC. */
 enum da_verify_state {
     DA_VERIFY_CLEAN,      /* no krbtgt target, the newest metadata */
@@ -124,7 +130,9 @@ struct da_verify_result {
     double waited_seconds;  /* from the first round to the verdict */
     /* Set by da_verify_evaluate. */
     enum da_verify_verdict verdict;
-    bool krbtgt_converged; /* every reachable DC has the same password stamp */
+    /* Every reachable DC returned the krbtgt account with the same password
+     * write. */
+    bool krbtgt_converged;
 };
 
 /* Allocates the DC and account arrays and each account's cells. Returns -1

@@ -48,6 +48,7 @@ struct run {
     size_t dc_count;
     struct selected *selected; /* sorted by GUID */
     size_t selected_count;
+    size_t selected_capacity;
     char **filters; /* GUID filters that cover the selected accounts */
     size_t filter_count;
     char *early_host; /* the DC read while the DCs are listed; NULL: none */
@@ -334,7 +335,7 @@ static int job_read(struct dc_job *job)
 
     if (job->mode == JOB_RESOLVE) {
         for (size_t i = 0; rc == 0 && i < job->filter_count; i++)
-            rc = da_dc_read_objects(conn, run->base, job->filters[i], &attids, RESOLVE_PAGE_SIZE,
+            rc = da_dc_read_objects(conn, run->base, job->filters[i], NULL, RESOLVE_PAGE_SIZE,
                                     options->range_size, keep_object, job, err);
         goto out;
     }
@@ -490,7 +491,8 @@ static int discover_on(struct run *run, struct da_conn *conn, const char *uri,
                                                  : rootdse.default_naming_context);
         if (rootdse.schema_naming_context != NULL)
             run->schema_nc = strdup(rootdse.schema_naming_context);
-        if (run->base == NULL)
+        if (run->base == NULL ||
+            (rootdse.schema_naming_context != NULL && run->schema_nc == NULL))
             rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
     }
     if (rc == 0)
@@ -559,7 +561,7 @@ static int discover(struct run *run, size_t first, const struct da_error *earlie
     }
     *err = last;
     if (options->dc_host_count > 0 && err->status == DA_ERR_DIRECTORY)
-        da_error_prefix(err, "no domain controller answered; the last one: ");
+        da_error_prefix(err, "no domain controller answered; the last one");
     return err->status != 0 ? (int)err->status : rc;
 }
 
@@ -583,23 +585,23 @@ static char *dup_or_null(const char *text)
 }
 
 /* Adds an account unless its GUID is there already. */
+/* Appends an account; sort_selected merges repeated GUIDs afterwards, so
+ * that selecting n accounts costs n log n, not n squared. */
 static int add_selected(struct run *run, const char *guid, const char *dn, const char *sam,
-                      const char *sid, bool protocol_transition_on, const char *finding_time)
+                        const char *sid, bool protocol_transition_on, const char *finding_time)
 {
-    struct selected *grown;
     struct selected *entry;
 
-    for (size_t i = 0; i < run->selected_count; i++) {
-        if (strcmp(run->selected[i].guid, guid) == 0) {
-            run->selected[i].protocol_transition_on |= protocol_transition_on;
-            return 0;
-        }
+    if (run->selected_count == run->selected_capacity) {
+        size_t capacity = run->selected_capacity > 0 ? run->selected_capacity * 2 : 16;
+        struct selected *grown = realloc(run->selected, capacity * sizeof(*grown));
+
+        if (grown == NULL)
+            return -1;
+        run->selected = grown;
+        run->selected_capacity = capacity;
     }
-    grown = realloc(run->selected, (run->selected_count + 1) * sizeof(*grown));
-    if (grown == NULL)
-        return -1;
-    run->selected = grown;
-    entry = &grown[run->selected_count++];
+    entry = &run->selected[run->selected_count++];
     memset(entry, 0, sizeof(*entry));
     entry->protocol_transition_on = protocol_transition_on;
     entry->guid = strdup(guid);
@@ -607,9 +609,31 @@ static int add_selected(struct run *run, const char *guid, const char *dn, const
     entry->sam_account_name = dup_or_null(sam);
     entry->sid = dup_or_null(sid);
     entry->finding_time = dup_or_null(finding_time);
-    if (entry->guid == NULL || (dn != NULL && entry->dn == NULL))
+    if (entry->guid == NULL || (dn != NULL && entry->dn == NULL) ||
+        (sam != NULL && entry->sam_account_name == NULL) || (sid != NULL && entry->sid == NULL) ||
+        (finding_time != NULL && entry->finding_time == NULL))
         return -1;
     return 0;
+}
+
+/* Sorts the selected accounts by GUID and merges repeated ones: the first
+ * keeps its names, and protocol transition counts when any had it on. */
+static void sort_selected(struct run *run)
+{
+    size_t kept = 0;
+
+    if (run->selected_count > 1)
+        qsort(run->selected, run->selected_count, sizeof(*run->selected), compare_selected);
+    for (size_t i = 0; i < run->selected_count; i++) {
+        if (kept > 0 && strcmp(run->selected[kept - 1].guid, run->selected[i].guid) == 0) {
+            run->selected[kept - 1].protocol_transition_on |=
+                run->selected[i].protocol_transition_on;
+            selected_clear(&run->selected[i]);
+            continue;
+        }
+        run->selected[kept++] = run->selected[i];
+    }
+    run->selected_count = kept;
 }
 
 /* Converts an AD GeneralizedTime ("20261204195100.0Z") to ISO 8601. */
@@ -678,10 +702,13 @@ static int select_from_directory(struct run *run, struct da_error *err)
         for (size_t i = 0; filters != NULL && i < options->account_name_count; i++) {
             filters[i] = da_dc_account_filter(options->account_names[i]);
             if (filters[i] == NULL) {
-                rc = da_error_set(err, DA_ERR_USAGE,
-                                  "--account \"%s\" is no valid SID; give a sAMAccountName, a "
-                                  "DN or a SID such as S-1-5-21-1-2-3-1105",
-                                  options->account_names[i]);
+                if (strncasecmp(options->account_names[i], "S-1-", 4) == 0)
+                    rc = da_error_set(err, DA_ERR_USAGE,
+                                      "--account \"%s\" is no valid SID; give a sAMAccountName, "
+                                      "a DN or a SID such as S-1-5-21-1-2-3-1105",
+                                      options->account_names[i]);
+                else
+                    rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
                 goto out;
             }
             filter_count++;
@@ -716,7 +743,7 @@ static int select_from_directory(struct run *run, struct da_error *err)
     if (answered == 0) {
         *err = jobs[0].err;
         rc = err->status != 0 ? err->status : DA_ERR_DIRECTORY;
-        da_error_prefix(err, "no domain controller answered; the first: ");
+        da_error_prefix(err, "no domain controller answered; the first one");
         goto out;
     }
     if (run->selected_count == 0)
@@ -758,8 +785,8 @@ static int build_filters(struct run *run, struct da_error *err)
         run->filters[i] = da_dc_guid_filter(guids + first, n);
         if (run->filters[i] == NULL) {
             da_error_set(err, DA_ERR_LOCAL,
-                         "cannot build a search filter for the GUIDs from %s on; the snapshot "
-                         "may be damaged", guids[first]);
+                         "cannot build a search filter for the GUIDs from %s on: a GUID is "
+                         "invalid or memory ran out", guids[first]);
             free(guids);
             return err->status;
         }
@@ -943,7 +970,8 @@ static void show_round(const struct da_verify_result *result, unsigned round, do
 }
 
 /* The host of the DC that lists the others: the one of -H, else the first
- * --dc. NULL when the URI has no host part. Heap string. */
+ * --dc. NULL when the URI has no host part, or a port or path. Heap
+ * string. */
 static char *listing_host(const struct da_verify_options *options)
 {
     const char *uri = options->connection.uri;
@@ -957,7 +985,12 @@ static char *listing_host(const struct da_verify_options *options)
         return NULL;
     host += 3;
     length = strcspn(host, ":/?");
-    return length > 0 ? strndup(host, length) : NULL;
+    /* With a port, such as the Global Catalog's 3268, or a search base in
+     * the URI, -H reads something else than the DC's own port: its reads
+     * would not be those of the DC, so it only lists. */
+    if (length == 0 || (host[length] != '\0' && strcmp(host + length, "/") != 0))
+        return NULL;
+    return strndup(host, length);
 }
 
 /* Jobs started before the DCs are listed: for every --dc host, or for the
@@ -1078,15 +1111,12 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
     int rc;
 
     memset(result, 0, sizeof(*result));
-    /* Cyrus SASL loads its plugins at initialisation, which a simple bind
-     * never needs. */
-    if (options->connection.bind_method == DA_BIND_SASL_GSSAPI)
-        da_conn_global_init();
+    da_conn_global_init();
 
     if (options->selection == DA_SELECT_FINDINGS) {
         rc = select_findings(&run, err);
         if (rc == 0) {
-            qsort(run.selected, run.selected_count, sizeof(*run.selected), compare_selected);
+            sort_selected(&run);
             rc = build_filters(&run, err);
         }
         if (rc != 0)
@@ -1110,7 +1140,7 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
     if (rc == 0 && options->selection != DA_SELECT_FINDINGS) {
         rc = select_from_directory(&run, err);
         if (rc == 0) {
-            qsort(run.selected, run.selected_count, sizeof(*run.selected), compare_selected);
+            sort_selected(&run);
             rc = build_filters(&run, err);
         }
     }
@@ -1123,8 +1153,17 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
         rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
         goto out;
     }
-    for (size_t j = 0; j < run.dc_count; j++)
-        from_early[j] = early_job_for(&run, &early, j) != NULL;
+    for (size_t j = 0; j < run.dc_count; j++) {
+        struct dc_job *done = early_job_for(&run, &early, j);
+
+        /* Two listed DCs can share a host name, as a forced demotion
+         * without metadata clean-up leaves them: the first one takes it. */
+        for (size_t k = 0; done != NULL && k < j; k++) {
+            if (from_early[k] && early_job_for(&run, &early, k) == done)
+                done = NULL;
+        }
+        from_early[j] = done != NULL;
+    }
 
     start = now_seconds();
     for (;;) {
@@ -1146,7 +1185,7 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
             join_early_jobs(&early);
             /* The threads are done with the structs: move the results in. */
             for (size_t j = 0; j < run.dc_count; j++) {
-                struct dc_job *done = early_job_for(&run, &early, j);
+                struct dc_job *done = from_early[j] ? early_job_for(&run, &early, j) : NULL;
 
                 if (done == NULL)
                     continue;

@@ -47,7 +47,7 @@ int da_dc_read_attids(struct da_conn *conn, const char *schema_nc, struct da_dc_
         };
         rc = da_search_run(conn, &search, NULL, err);
         if (rc != 0) {
-            da_error_prefix(err, "reading the prefix table of %s: ", schema_nc);
+            da_error_prefix(err, "reading the prefix table of %s", schema_nc);
             free(value.blob);
             return rc;
         }
@@ -252,7 +252,7 @@ static int read_object_entry(struct da_entry *entry, void *context, struct da_er
     if (rc == 0)
         rc = da_entry_strings(entry, "msDS-AllowedToDelegateTo", &object.allowed_to_delegate_to,
                               err);
-    if (rc == 0)
+    if (rc == 0 && read->attids != NULL)
         rc = read_metadata(entry, &object, read->attids, err);
     if (rc == 0)
         rc = read->on_object(&object, read->context, err);
@@ -268,9 +268,11 @@ int da_dc_read_objects(struct da_conn *conn, const char *base, const char *filte
     char *ranged = da_search_attribute_request("msDS-AllowedToDelegateTo", range_size);
     char *ranged_metadata = da_search_attribute_request("msDS-ReplAttributeMetaData",
                                                         range_size);
+    /* The metadata attributes come last: without attids the list ends
+     * before them. */
     const char *attributes[] = {
         "objectGUID", "objectSid", "sAMAccountName", "userAccountControl", "pwdLastSet",
-        ranged, ranged_metadata, "replPropertyMetaData", NULL,
+        ranged, attids != NULL ? ranged_metadata : NULL, "replPropertyMetaData", NULL,
     };
     struct read_context read = {attids, on_object, context};
     int rc;

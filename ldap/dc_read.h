@@ -53,7 +53,8 @@ typedef int (*da_dc_object_fn)(struct da_dc_object *object, void *context, struc
 /* Runs a subtree search under base with filter and reads each entry into a
  * da_dc_object: the values and, for each attribute, the metadata from
  * msDS-ReplAttributeMetaData when the DC serves it (Windows), else from
- * replPropertyMetaData by attid (Samba). range_size as for da_search.
+ * replPropertyMetaData by attid (Samba); with attids NULL, no metadata is
+ * requested. range_size as for da_search.
  * page_size 0 sends no paging control: for filters that match at most a
  * few hundred objects, well under AD's MaxPageSize of 1000, because a
  * paged search cost Samba 4.17 about 15 ms more for 105 objects. */

@@ -228,7 +228,7 @@ int da_topology_read(struct da_conn *conn, const char *configuration_nc, const c
     };
     rc = da_search_run(conn, &search, NULL, err);
     if (rc != 0) {
-        da_error_prefix(err, "finding the domain controllers under %s: ", base);
+        da_error_prefix(err, "finding the domain controllers under %s", base);
         goto out;
     }
 

@@ -257,6 +257,16 @@ static size_t find_unreachable(const struct da_verify_result *result, size_t *dc
     return found;
 }
 
+/* The first DC that answered without the krbtgt account, or NULL. */
+static const struct da_verify_dc *krbtgt_unread(const struct da_verify_result *result)
+{
+    for (size_t j = 0; j < result->dc_count; j++) {
+        if (result->dcs[j].reachable && !result->dcs[j].krbtgt.read)
+            return &result->dcs[j];
+    }
+    return NULL;
+}
+
 static const char *text_or_dash(const char *text)
 {
     return text != NULL ? text : "-";
@@ -339,8 +349,15 @@ static void write_verdict_reason(FILE *stream, const struct da_verify_result *re
             return;
         }
         count = find_state(result, DA_VERIFY_UNVERIFIED, &account, &dc);
-        if (count == 0)
-            break;
+        if (count == 0) {
+            const struct da_verify_dc *unread = krbtgt_unread(result);
+
+            if (unread == NULL)
+                break;
+            fprintf(stream, "unverified: %s did not return the krbtgt account, so its "
+                            "password state is unknown", dc_name(unread));
+            return;
+        }
         fprintf(stream, "unverified: %s did not return %s", dc_name(&result->dcs[dc]),
                 text_or_dash(account_label(&result->accounts[account])));
         write_more(stream, count);
@@ -575,6 +592,9 @@ static void write_krbtgt(struct writer *writer, const struct da_verify_result *r
     }
     if (result->krbtgt_converged)
         put(writer, "  Every domain controller that answered holds the same krbtgt password.\n");
+    else if (krbtgt_unread(result) != NULL)
+        put(writer, "  A domain controller did not return the krbtgt account: check that the "
+                    "bind account can read it there.\n");
     else
         put(writer, "  The domain controllers hold different krbtgt passwords: a reset has not "
                     "replicated everywhere yet.\n");

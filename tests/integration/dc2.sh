@@ -13,9 +13,17 @@ export LDAPTLS_CACERT=$CA_BUNDLE
 VERIFY_BIND=(-H "$LAB_URI_LDAPS" --ca-file "$CA_BUNDLE" -x -D "$LAB_ADMIN_DN" -y "$LAB_PASSWORD_FILE" --no-progress)
 
 # samba-tool as the administrator; Samba's credential code reads the
-# password from the file that PASSWD_FILE names.
+# password from the file that PASSWD_FILE names. It runs confined like the
+# lab's Samba (lab_run_confined), so that its own DNS look-ups go to the
+# lab DNS and never leave the machine.
 samba_admin() {
-    PASSWD_FILE=$LAB_PASSWORD_FILE samba-tool "$@" -U Administrator 2>&1
+    (
+        dc1_dir=$LAB_DIR
+        source "$TEST_REPO_DIR/tests/lab/lab-common.sh"
+        LAB_DIR=$dc1_dir
+        lab_set_paths
+        PASSWD_FILE=$LAB_PASSWORD_FILE lab_run_confined samba-tool "$@" -U Administrator
+    ) 2>&1
 }
 
 # Pulls the domain partition from DC1 to DC2 now, instead of waiting for

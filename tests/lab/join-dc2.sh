@@ -12,11 +12,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lab-common.sh"
 DC2_NAME=dc2
 DC2_HOST=dc2.contoso.test
 DC2_IP=127.0.0.12
+DC2_ROLE=DC
 DC2_DEFAULT_DIR=$LAB_REPO_DIR/tests/lab/run/dc2
 
 usage() {
     cat <<EOF
-usage: $LAB_PROGRAM [LAB_DIR [DC2_DIR]]
+usage: $LAB_PROGRAM [--rodc] [LAB_DIR [DC2_DIR]]
 
 Joins a second DC ($DC2_HOST, address $DC2_IP) to the domain of the lab DC
 running from LAB_DIR (default \$LAB_DIR, else $LAB_DEFAULT_DIR) and starts
@@ -24,10 +25,22 @@ it from DC2_DIR (default $DC2_DEFAULT_DIR), which it wipes first if it holds
 a stopped lab. Writes DC2_DIR/lab.env. Restarts DC1 if it runs without
 resolv_wrapper. Stop DC2 with tests/lab/stop.sh DC2_DIR.
 Needs root: it adds $DC2_IP to lo and a line for $DC2_HOST to /etc/hosts.
+
+--rodc joins a read-only DC instead: rodc1.contoso.test on 127.0.0.13, in
+tests/lab/run/rodc1 by default. It does not cache the administrator's
+password, so only GSSAPI binds work on it.
 EOF
 }
 
 parse_args() {
+    if [[ ${1:-} == --rodc ]]; then
+        shift
+        DC2_NAME=rodc1
+        DC2_HOST=rodc1.contoso.test
+        DC2_IP=127.0.0.13
+        DC2_ROLE=RODC
+        DC2_DEFAULT_DIR=$LAB_REPO_DIR/tests/lab/run/rodc1
+    fi
     case ${1:-} in
         -h | --help)
             usage
@@ -164,7 +177,7 @@ write_resolv_conf() {
 # The options match provision.sh's; see the comments there.
 join_domain() {
     local log=$LAB_DIR/join.log
-    if ! samba_tool_as_admin domain join "$LAB_DNS_DOMAIN" DC \
+    if ! samba_tool_as_admin domain join "$LAB_DNS_DOMAIN" "$DC2_ROLE" \
         --configfile=/dev/null \
         --server="$DC1_HOST" \
         --dns-backend=NONE \
@@ -342,10 +355,17 @@ main() {
     write_ca_bundle
     lab_load_env
     lab_kinit
-    lab_ldap ldapsearch -LLL -b "$LAB_BASE_DN" -s base dn >/dev/null ||
-        lab_die "simple bind as $LAB_ADMIN_DN over $LAB_URI_LDAPS failed; read $LAB_SAMBA_LOG"
-    check_replication
-    publish_dc2_spns
+    if [[ $DC2_ROLE == RODC ]]; then
+        # The join wrote the RODC's SPNs on DC1, and no password is cached.
+        ldapsearch -LLL -Q -Y GSSAPI -H "ldap://$LAB_DC_HOST" -b "$LAB_BASE_DN" -s base dn >/dev/null ||
+            lab_die "GSSAPI bind on ldap://$LAB_DC_HOST failed; read $LAB_SAMBA_LOG"
+        check_replication
+    else
+        lab_ldap ldapsearch -LLL -b "$LAB_BASE_DN" -s base dn >/dev/null ||
+            lab_die "simple bind as $LAB_ADMIN_DN over $LAB_URI_LDAPS failed; read $LAB_SAMBA_LOG"
+        check_replication
+        publish_dc2_spns
+    fi
 
     printf '%s: DC %s (%s) joined to %s, running with pid %s from %s, ready in %ss; source %s\n' \
         "$LAB_PROGRAM" "$LAB_DC_HOST" "$LAB_DC_IP" "$LAB_REALM" "$(lab_running_pid)" \

@@ -223,6 +223,25 @@ static void krbtgt_reset_not_replicated_is_not_converged(void **state)
     da_verify_result_clear(&result);
 }
 
+static void rodc_secret_time_is_the_same_write(void **state)
+{
+    struct da_verify_result result;
+
+    make_result(&result, 2);
+    /* A read-only DC reports the time of unicodePwd, a secret, as zero. */
+    set_stamp(&result.dcs[1].krbtgt.password, 4, "1601-01-01T00:00:00Z", DC1_ID);
+    da_verify_evaluate(&result);
+    assert_true(result.krbtgt_converged);
+    assert_int_equal(result.verdict, DA_VERDICT_CONVERGED);
+
+    /* Without the krbtgt account from one DC, the password is unverified. */
+    result.dcs[1].krbtgt.read = false;
+    da_verify_evaluate(&result);
+    assert_false(result.krbtgt_converged);
+    assert_int_equal(result.verdict, DA_VERDICT_UNVERIFIED);
+    da_verify_result_clear(&result);
+}
+
 static void names_round_trip(void **state)
 {
     for (int i = DA_VERIFY_CLEAN; i <= DA_VERIFY_UNVERIFIED; i++) {
@@ -329,6 +348,7 @@ int main(void)
         cmocka_unit_test(missing_metadata_is_behind),
         cmocka_unit_test(protocol_transition_left_on_is_incomplete),
         cmocka_unit_test(krbtgt_reset_not_replicated_is_not_converged),
+        cmocka_unit_test(rodc_secret_time_is_the_same_write),
         cmocka_unit_test(names_round_trip),
         cmocka_unit_test(durations_parse),
         cmocka_unit_test(guid_filter_uses_objectguid_byte_order),

@@ -350,6 +350,8 @@ static void verdict_line_for_each_verdict(void **state)
     result->dcs[DC3].reachable = true;
     free(result->dcs[DC3].problem);
     result->dcs[DC3].problem = NULL;
+    result->dcs[DC3].krbtgt.read = true;
+    set_stamp(&result->dcs[DC3].krbtgt.password, 4, "2026-12-05T01:00:00Z", ID_DC1, "DC1", 9000);
     for (size_t i = 0; i < ACCOUNT_COUNT; i++) {
         struct da_verify_cell *source = &accounts[i].cells[DC1];
 
