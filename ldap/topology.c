@@ -170,8 +170,6 @@ out:
     return rc;
 }
 
-/* NOTE: the lab has no read-only DC, so this rule is tested on
- * hand-written values only. */
 bool da_topology_read_only(const char *is_rodc, const char *object_category)
 {
     if (is_rodc != NULL && strcasecmp(is_rodc, "TRUE") == 0)
