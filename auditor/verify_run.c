@@ -86,6 +86,7 @@ struct dc_job {
     char *base;
     char *schema_nc;
     char *domain_sid;
+    char krbtgt_sid[160]; /* the domain's krbtgt account; "" until known */
     bool skip; /* run_jobs leaves it alone: its result comes from elsewhere */
     /* The early job: it lists the DCs into lister first, over uri. */
     struct run *lister;
@@ -212,6 +213,16 @@ static int keep_object(struct da_dc_object *object, void *context, struct da_err
 {
     struct dc_job *job = context;
 
+    /* The krbtgt account's password stamp; the object itself stays too,
+     * because --all selects a krbtgt account with a delegation setting. */
+    if (job->krbtgt_sid[0] != '\0' && object->sid != NULL &&
+        strcasecmp(object->sid, job->krbtgt_sid) == 0) {
+        job->krbtgt.pwd_last_set = object->pwd_last_set;
+        job->krbtgt.password_known = object->password_known;
+        job->krbtgt.password = object->password;
+        job->krbtgt_read = true;
+    }
+
     if (job->object_count == job->object_capacity) {
         size_t capacity = job->object_capacity > 0 ? job->object_capacity * 2 : 16;
         struct da_dc_object *grown = realloc(job->objects, capacity * sizeof(*grown));
@@ -222,17 +233,6 @@ static int keep_object(struct da_dc_object *object, void *context, struct da_err
         job->object_capacity = capacity;
     }
     job->objects[job->object_count++] = *object;
-    memset(object, 0, sizeof(*object));
-    return 0;
-}
-
-static int keep_krbtgt(struct da_dc_object *object, void *context, struct da_error *err)
-{
-    struct dc_job *job = context;
-
-    da_dc_object_clear(&job->krbtgt);
-    job->krbtgt = *object;
-    job->krbtgt_read = true;
     memset(object, 0, sizeof(*object));
     return 0;
 }
@@ -354,20 +354,23 @@ static int job_read(struct dc_job *job)
     }
     if (rc == 0)
         rc = da_ad_read_krbtgts(conn, job->base, job->domain_sid, job->krbtgts, err);
+    /* The domain's krbtgt account comes with the first GUID search, one
+     * request less per DC: "(|(objectSid=...-502)" and the rest of it. */
     if (rc == 0) {
-        char sid[200];
+        char *sid_term = NULL;
 
-        snprintf(sid, sizeof(sid), "%s-502", job->domain_sid);
-        krbtgt_filter = da_dc_account_filter(sid);
-        if (krbtgt_filter == NULL)
+        snprintf(job->krbtgt_sid, sizeof(job->krbtgt_sid), "%s-502", job->domain_sid);
+        sid_term = da_dc_account_filter(job->krbtgt_sid);
+        if (sid_term == NULL || asprintf(&krbtgt_filter, "(|%s%s", sid_term,
+                                         run->filters[0] + 2) < 0) {
+            krbtgt_filter = NULL;
             rc = da_error_set(err, DA_ERR_LOCAL, "out of memory");
+        }
+        free(sid_term);
     }
-    if (rc == 0)
-        rc = da_dc_read_objects(conn, job->base, krbtgt_filter, &attids, 0, options->range_size,
-                                keep_krbtgt, job, err);
     for (size_t i = 0; rc == 0 && i < run->filter_count; i++)
-        rc = da_dc_read_objects(conn, job->base, run->filters[i], &attids, 0,
-                                options->range_size, keep_object, job, err);
+        rc = da_dc_read_objects(conn, job->base, i == 0 ? krbtgt_filter : run->filters[i],
+                                &attids, 0, options->range_size, keep_object, job, err);
     if (rc == 0 && job->object_count > 1)
         qsort(job->objects, job->object_count, sizeof(*job->objects), compare_objects);
 
@@ -1111,7 +1114,7 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
     int rc;
 
     memset(result, 0, sizeof(*result));
-    da_conn_global_init();
+    da_conn_global_init(options->connection.bind_method == DA_BIND_SASL_GSSAPI);
 
     if (options->selection == DA_SELECT_FINDINGS) {
         rc = select_findings(&run, err);

@@ -554,13 +554,18 @@ out:
     return rc;
 }
 
-void da_conn_global_init(void)
+void da_conn_global_init(bool sasl)
 {
     char **mechanisms = NULL;
+    int version = 0;
 
-    /* Asking for the SASL mechanisms makes libldap initialise its options
-     * and Cyrus SASL, which it does without a lock on first use. */
-    ldap_get_option(NULL, LDAP_OPT_X_SASL_MECHLIST, &mechanisms);
+    /* Reading a global option makes libldap initialise its options; asking
+     * for the SASL mechanisms initialises Cyrus SASL too, which loads its
+     * plugins. Both may happen without a lock on first use. */
+    if (sasl)
+        ldap_get_option(NULL, LDAP_OPT_X_SASL_MECHLIST, &mechanisms);
+    else
+        ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &version);
 }
 
 void da_conn_close(struct da_conn *conn)

@@ -34,9 +34,9 @@ struct da_conn;
 int da_conn_open(const struct da_conn_options *options, struct da_conn **out,
                  struct da_error *err);
 
-/* Initialises libldap and Cyrus SASL. Call it once before connections
- * are opened from several threads. */
-void da_conn_global_init(void);
+/* Initialises libldap, and Cyrus SASL when sasl is true. Call it once
+ * before connections are opened from several threads. */
+void da_conn_global_init(bool sasl);
 
 /* Unbinds, closes the socket and frees the handle. NULL is allowed. */
 void da_conn_close(struct da_conn *conn);
