@@ -52,7 +52,7 @@ static const char usage_text[] =
     "  help            show this help\n"
     "  version         show the version\n"
     "\n"
-    "Connection (poll):\n"
+    "Connection (poll, audit, verify):\n"
     "  -H URI                 domain controller, ldaps://HOST or ldap://HOST\n"
     "  -b BASE                search base (default: the defaultNamingContext)\n"
     "  -Y GSSAPI              SASL GSSAPI bind with the Kerberos credential cache in\n"
@@ -271,8 +271,10 @@ static int parse_options(int argc, char **argv, struct da_settings *settings, in
         if (option == 'Y')
             sasl_requested = true;
         if (name != NULL) {
-            snprintf(origin, sizeof(origin), "option %s",
-                     option < 256 ? (char[]){'-', (char)option, '\0'} : name);
+            if (option < 256)
+                snprintf(origin, sizeof(origin), "option -%c", (char)option);
+            else
+                snprintf(origin, sizeof(origin), "option --%s", name);
             if (da_settings_set(settings, name, optarg, origin, &err) != 0) {
                 da_log("%s", err.message);
                 return err.status;
@@ -956,6 +958,13 @@ static int produce_evidence_report(const struct da_settings *settings,
         if (rc != 0)
             goto out;
         have_verification = true;
+        /* Both times are UTC in the same ISO 8601 form, so they order as
+         * text. */
+        if (verification.time != NULL && current->poll.time != NULL &&
+            strcmp(verification.time, current->poll.time) < 0)
+            da_log_warning("%s was written at %s, before the snapshot of %s: the states it "
+                           "shows may be out of date; run delegaudit verify again",
+                           settings->verify_path, verification.time, current->poll.time);
     }
 
     rc = expand_event_paths(&settings->event_paths, &files, &err);
@@ -1206,9 +1215,13 @@ static int command_verify(int argc, char **argv)
     struct da_verify_options options = {0};
     struct da_verify_result result = {0};
     struct da_findings findings = {0};
+    struct da_findings earlier_findings = {0};
     struct da_error err = {0};
     struct da_state *state = NULL;
     struct da_snapshot *latest = NULL;
+    struct da_snapshot **history = NULL;
+    size_t history_count = 0;
+    struct da_strv dc_hosts = {0};
     char *latest_path = NULL;
     char *password = NULL;
     int first_operand = 0;
@@ -1273,7 +1286,13 @@ static int command_verify(int argc, char **argv)
                              settings.state_dir);
             goto out;
         }
-        if (da_findings_compute(latest, &findings) != 0) {
+        /* A poll after the remediation no longer shows the finding, so the
+         * previous snapshot's findings count too: those are the accounts
+         * whose remediation must reach every DC. */
+        if (da_findings_compute(latest, &findings) != 0 ||
+            da_state_load_history(state, base_name(latest_path), 1, &history,
+                                  &history_count) != 0 ||
+            (history_count > 0 && da_findings_compute(history[0], &earlier_findings) != 0)) {
             rc = DA_ERR_LOCAL;
             da_log("out of memory computing the findings");
             goto out;
@@ -1291,13 +1310,26 @@ static int command_verify(int argc, char **argv)
 
     options.connection = connection_options(&settings, password);
     options.ldaps = settings.uri == NULL || strncasecmp(settings.uri, "ldaps://", 8) == 0;
-    options.dc_hosts = (const char *const *)settings.dc_hosts.items;
-    options.dc_host_count = settings.dc_hosts.count;
+    /* Host names compare without regard to case: one DC is read once. */
+    for (size_t i = 0; i < settings.dc_hosts.count; i++) {
+        bool repeated = false;
+
+        for (size_t j = 0; j < dc_hosts.count && !repeated; j++)
+            repeated = strcasecmp(dc_hosts.items[j], settings.dc_hosts.items[i]) == 0;
+        if (!repeated && da_strv_append(&dc_hosts, settings.dc_hosts.items[i]) != 0) {
+            rc = DA_ERR_LOCAL;
+            da_log("out of memory");
+            goto out;
+        }
+    }
+    options.dc_hosts = (const char *const *)dc_hosts.items;
+    options.dc_host_count = dc_hosts.count;
     options.base = settings.base;
     options.selection = settings.all_accounts         ? DA_SELECT_ALL
                         : settings.accounts.count > 0 ? DA_SELECT_ACCOUNTS
                                                       : DA_SELECT_FINDINGS;
     options.findings = &findings;
+    options.earlier_findings = history_count > 0 ? &earlier_findings : NULL;
     options.snapshot_path = latest_path;
     options.account_names = (const char *const *)settings.accounts.items;
     options.account_name_count = settings.accounts.count;
@@ -1322,6 +1354,9 @@ out:
     da_password_free(password);
     da_verify_result_clear(&result);
     da_findings_clear(&findings);
+    da_findings_clear(&earlier_findings);
+    free_history(history, history_count);
+    da_strv_clear(&dc_hosts);
     da_snapshot_free(latest);
     free(latest_path);
     da_state_close(state);

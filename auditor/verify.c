@@ -292,6 +292,56 @@ void da_verify_evaluate(struct da_verify_result *result)
         result->verdict = DA_VERDICT_CONVERGED;
 }
 
+/* How urgent an account is for the reader: a krbtgt target first, those
+ * whose finding had protocol transition on before the others. */
+static int account_rank(const struct da_verify_account *account, size_t dc_count)
+{
+    int rank = 5;
+
+    for (size_t j = 0; j < dc_count; j++) {
+        const struct da_verify_cell *cell = &account->cells[j];
+        int cell_rank = 5;
+
+        if (cell->state == DA_VERIFY_KRBTGT)
+            cell_rank = account->remediation_turns_off_protocol_transition ? 0 : 1;
+        else if (cell->protocol_transition_left_on)
+            cell_rank = 2;
+        else if (cell->state == DA_VERIFY_BEHIND || cell->state == DA_VERIFY_ABSENT)
+            cell_rank = 3;
+        else if (cell->state == DA_VERIFY_UNVERIFIED)
+            cell_rank = 4;
+        if (cell_rank < rank)
+            rank = cell_rank;
+    }
+    return rank;
+}
+
+static size_t sort_dc_count;
+
+static int compare_accounts(const void *a, const void *b)
+{
+    const struct da_verify_account *left = a;
+    const struct da_verify_account *right = b;
+    int order = account_rank(left, sort_dc_count) - account_rank(right, sort_dc_count);
+
+    if (order != 0)
+        return order;
+    order = compare_text(left->sam_account_name, right->sam_account_name);
+    if (order != 0)
+        return order;
+    return compare_text(left->guid, right->guid);
+}
+
+void da_verify_sort_accounts(struct da_verify_result *result)
+{
+    /* qsort has no context argument in C11; a result is sorted by one
+     * thread, the main one. */
+    sort_dc_count = result->dc_count;
+    if (result->account_count > 1)
+        qsort(result->accounts, result->account_count, sizeof(*result->accounts),
+              compare_accounts);
+}
+
 int da_verify_exit_status(const struct da_verify_result *result)
 {
     switch (result->verdict) {

@@ -146,6 +146,12 @@ void da_verify_result_clear(struct da_verify_result *result);
  * transition left on, unreachable DCs. Idempotent. */
 void da_verify_evaluate(struct da_verify_result *result);
 
+/* Orders the accounts for the reader, after da_verify_evaluate: krbtgt
+ * targets first (those with protocol transition on the finding before the
+ * others), then protocol transition left on, behind or absent, unverified,
+ * and clean ones; by sAMAccountName within each. */
+void da_verify_sort_accounts(struct da_verify_result *result);
+
 /* Exit status for a verdict: 0 converged, 1 backdoored, incomplete or not
  * converged, DA_UNVERIFIED when only unverified DCs stand in the way. */
 int da_verify_exit_status(const struct da_verify_result *result);

@@ -75,6 +75,7 @@ struct dc_job {
     const char *name;               /* for messages */
     const char *const *filters; /* JOB_RESOLVE */
     size_t filter_count;
+    size_t *filter_matches; /* JOB_RESOLVE: objects each filter returned */
     struct da_dc_object *objects;
     size_t object_count;
     size_t object_capacity;
@@ -334,9 +335,14 @@ static int job_read(struct dc_job *job)
     }
 
     if (job->mode == JOB_RESOLVE) {
-        for (size_t i = 0; rc == 0 && i < job->filter_count; i++)
+        for (size_t i = 0; rc == 0 && i < job->filter_count; i++) {
+            size_t before = job->object_count;
+
             rc = da_dc_read_objects(conn, run->base, job->filters[i], NULL, RESOLVE_PAGE_SIZE,
                                     options->range_size, keep_object, job, err);
+            if (job->filter_matches != NULL)
+                job->filter_matches[i] = job->object_count - before;
+        }
         goto out;
     }
 
@@ -652,10 +658,9 @@ static char *generalized_to_iso(const char *text)
     return iso;
 }
 
-static int select_findings(struct run *run, struct da_error *err)
+static int add_findings(struct run *run, const struct da_findings *findings,
+                        struct da_error *err)
 {
-    const struct da_findings *findings = run->options->findings;
-
     for (size_t i = 0; findings != NULL && i < findings->count; i++) {
         const struct da_finding *finding = &findings->items[i];
         const struct da_account *account = finding->account;
@@ -673,12 +678,21 @@ static int select_findings(struct run *run, struct da_error *err)
         if (rc != 0)
             return da_error_set(err, DA_ERR_LOCAL, "out of memory");
     }
-    if (run->selected_count == 0)
-        return da_error_set(err, DA_ERR_USAGE,
-                            "the latest snapshot in --state has no krbtgt delegation finding to "
-                            "verify; name accounts with --account NAME, or check every account "
-                            "with --all");
     return 0;
+}
+
+static int select_findings(struct run *run, struct da_error *err)
+{
+    int rc = add_findings(run, run->options->findings, err);
+
+    if (rc == 0)
+        rc = add_findings(run, run->options->earlier_findings, err);
+    if (rc == 0 && run->selected_count == 0)
+        rc = da_error_set(err, DA_ERR_USAGE,
+                          "neither the latest snapshot in --state nor the one before has a "
+                          "krbtgt delegation finding to verify; name accounts with --account "
+                          "NAME, or check every account with --all");
+    return rc;
 }
 
 /* Finds the accounts named by --account, or every account with a
@@ -725,6 +739,7 @@ static int select_from_directory(struct run *run, struct da_error *err)
     for (size_t i = 0; i < run->dc_count; i++)
         jobs[i] = (struct dc_job){.run = run, .mode = JOB_RESOLVE, .host = run->dcs[i].host,
                                   .name = run->dcs[i].name,
+                                  .filter_matches = calloc(filter_count, sizeof(size_t)),
                                   .filters = (const char *const *)filters,
                                   .filter_count = filter_count};
     run_jobs(jobs, run->dc_count, options->sequential);
@@ -749,18 +764,31 @@ static int select_from_directory(struct run *run, struct da_error *err)
         da_error_prefix(err, "no domain controller answered; the first one");
         goto out;
     }
-    if (run->selected_count == 0)
+    if (run->selected_count == 0 && options->selection == DA_SELECT_ALL)
         rc = da_error_set(err, DA_ERR_USAGE,
-                          options->selection == DA_SELECT_ALL
-                              ? "no account of %s has a delegation setting on the DCs that "
-                                "answered; nothing to verify"
-                              : "no account of %s matches the --account names on the DCs that "
-                                "answered; check the spelling (sAMAccountName, DN or SID)",
-                          run->base);
+                          "no account of %s has a delegation setting on the DCs that answered; "
+                          "nothing to verify", run->base);
+    /* Each name must match an account on some DC: a mistyped one would
+     * otherwise drop out of the result unseen. */
+    for (size_t i = 0; rc == 0 && options->selection == DA_SELECT_ACCOUNTS &&
+                       i < options->account_name_count; i++) {
+        bool matched = false;
+
+        for (size_t j = 0; j < run->dc_count && !matched; j++)
+            matched = jobs[j].rc == 0 && jobs[j].filter_matches != NULL &&
+                      jobs[j].filter_matches[i] > 0;
+        if (!matched)
+            rc = da_error_set(err, DA_ERR_USAGE,
+                              "--account \"%s\" matches no account of %s on the DCs that "
+                              "answered; check the spelling (sAMAccountName, DN or SID)",
+                              options->account_names[i], run->base);
+    }
 
 out:
-    for (size_t i = 0; i < run->dc_count; i++)
+    for (size_t i = 0; i < run->dc_count; i++) {
+        free(jobs[i].filter_matches);
         job_clear(&jobs[i]);
+    }
     free(jobs);
     for (size_t i = 0; i < filter_count; i++)
         free(filters[i]);
@@ -920,6 +948,7 @@ static int fill_result(const struct run *run, const struct dc_job *jobs,
             goto oom;
     }
     da_verify_evaluate(result);
+    da_verify_sort_accounts(result);
     return 0;
 
 oom:
@@ -938,8 +967,9 @@ static int describe_selection(const struct da_verify_options *options, char **te
     else if (options->selection == DA_SELECT_ACCOUNTS)
         written = asprintf(text, "the accounts named with --account");
     else if (options->snapshot_path != NULL)
-        written = asprintf(text, "the krbtgt delegation findings of snapshot %s",
-                           options->snapshot_path);
+        written = asprintf(text, "the krbtgt delegation findings of snapshot %s%s",
+                           options->snapshot_path,
+                           options->earlier_findings != NULL ? " and of the one before" : "");
     else
         written = asprintf(text, "the krbtgt delegation findings given");
     if (written < 0) {

@@ -29,6 +29,9 @@ struct da_verify_options {
     const char *base;              /* NULL: the defaultNamingContext */
     enum da_verify_selection selection;
     const struct da_findings *findings;     /* DA_SELECT_FINDINGS */
+    /* The previous snapshot's findings, also verified: a poll after the
+     * remediation no longer lists them. NULL: none. */
+    const struct da_findings *earlier_findings;
     const char *snapshot_path;              /* named in the selection text */
     const char *const *account_names;       /* DA_SELECT_ACCOUNTS */
     size_t account_name_count;

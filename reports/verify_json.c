@@ -23,6 +23,7 @@
  * the top-level "domain_controllers", and "dc" repeats the DC's name.
  * Unknown strings are null. Times are UTC strings as the DCs returned them. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -125,7 +126,7 @@ static cJSON *dc_to_json(const struct da_verify_dc *dc)
         !add(object, "read_only", cJSON_CreateBool(dc->read_only)) ||
         !add(object, "reachable", cJSON_CreateBool(dc->reachable)) ||
         !add(object, "problem", string_or_null(dc->problem)) ||
-        !add(object, "seconds", cJSON_CreateNumber(dc->seconds)) ||
+        !add(object, "seconds", cJSON_CreateNumber(round(dc->seconds * 1000) / 1000)) ||
         !add(object, "krbtgt", krbtgt_to_json(&dc->krbtgt))) {
         cJSON_Delete(object);
         return NULL;
@@ -205,7 +206,8 @@ cJSON *da_verify_to_json(const struct da_verify_result *result)
         !add(document, "summary", cJSON_CreateString(summary)) ||
         !add(document, "exit_status", cJSON_CreateNumber(da_verify_exit_status(result))) ||
         !add(document, "rounds", cJSON_CreateNumber(result->rounds)) ||
-        !add(document, "waited_seconds", cJSON_CreateNumber(result->waited_seconds)) ||
+        !add(document, "waited_seconds",
+             cJSON_CreateNumber(round(result->waited_seconds * 1000) / 1000)) ||
         !add(document, "krbtgt_converged", cJSON_CreateBool(result->krbtgt_converged)))
         goto fail;
 

@@ -280,7 +280,9 @@ static const char *dc_name(const struct da_verify_dc *dc)
 /* count is in account and DC pairs, the unit of the table below. */
 static void write_more(FILE *stream, size_t count)
 {
-    if (count > 1)
+    if (count == 2)
+        fprintf(stream, " (and 1 more account and DC pair below)");
+    else if (count > 2)
         fprintf(stream, " (and %zu more account and DC pairs below)", count - 1);
 }
 
@@ -341,7 +343,7 @@ static void write_verdict_reason(FILE *stream, const struct da_verify_result *re
     case DA_VERDICT_UNVERIFIED:
         count = find_unreachable(result, &dc);
         if (count > 0) {
-            fprintf(stream, "unverified: %s did not answer (%s)", dc_name(&result->dcs[dc]),
+            fprintf(stream, "unverified: %s could not be read (%s)", dc_name(&result->dcs[dc]),
                     result->dcs[dc].problem != NULL ? result->dcs[dc].problem
                                                     : "no reason recorded");
             if (count > 1)
@@ -467,7 +469,11 @@ static void write_dcs(struct writer *writer, const struct da_verify_result *resu
         put_column(writer, dc->name, name_width);
         put(writer, "  ");
         put_column(writer, dc->host, host_width);
-        put(writer, "  %s  ", dc->read_only ? "read-only" : "writable ");
+        /* A DC known only by its --dc host name, never read, has no known
+         * role. */
+        put(writer, "  %s  ", dc->read_only                                   ? "read-only"
+                              : !dc->reachable && dc->invocation_id == NULL ? "unknown  "
+                                                                            : "writable ");
         if (dc->reachable) {
             put(writer, "answered in %.1f s\n", dc->seconds);
         } else {
@@ -542,7 +548,7 @@ static void write_password(struct writer *writer, const struct da_verify_result 
     const struct da_verify_krbtgt *krbtgt = &dc->krbtgt;
 
     if (!dc->reachable || !krbtgt->read) {
-        put(writer, "not read%s", dc->reachable ? "" : ": the domain controller did not answer");
+        put(writer, "not read%s", dc->reachable ? "" : ": the domain controller could not be read");
         return;
     }
     if (krbtgt->password.known)

@@ -44,6 +44,13 @@ check_equal backdoored "$(jq -r .verdict <<<"$OUT")" "verdict after waiting"
 run verify "${VERIFY_BIND[@]}" --account svc-vb
 check_contains "$(head -n 1 <<<"$OUT")" "DC2" "the first line names DC2"
 
+# On a terminal, --wait shows each round on stderr; script(1) provides one.
+command=$(printf '%q ' "$DELEGAUDIT" verify -H "$LAB_URI_LDAPS" --ca-file "$CA_BUNDLE" -x \
+    -D "$LAB_ADMIN_DN" -y "$LAB_PASSWORD_FILE" --account svc-vb --wait 6s)
+terminal=$(script -qec "$command" /dev/null) || true
+check_contains "$terminal" "verify: round 1 after" "progress line on a terminal"
+check_contains "$terminal" "s left" "time left in the progress line"
+
 # A krbtgt password reset on DC1, as the remediation advises. The TGT in
 # KRB5CCNAME stays valid (the DC keeps the previous key) but is renewed at
 # the end, so that repeated runs never leave it two resets behind.

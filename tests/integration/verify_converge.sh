@@ -111,6 +111,27 @@ run report --state "$state" --events "$export_file" --verify "$TEST_TMP/broken.j
 check_equal 2 "$STATUS" "report with a truncated verify file"
 check_contains "$ERR" "broken.json" "the error names the file"
 
+# A poll after the remediation no longer lists the finding; verify still
+# checks the account, from the snapshot before.
+run poll "${SIMPLE_BIND[@]}" -b "$ou" --state "$state"
+check_equal 1 "$STATUS" "poll after the remediation (a change: stderr: $ERR)"
+run verify "${VERIFY_BIND[@]}" --state "$state" --json
+check_equal 0 "$STATUS" "verify after the second poll (stderr: $ERR)"
+check_equal svc-vc "$(jq -r '[.accounts[].sam_account_name] | join(" ")' <<<"$OUT")" "account of the earlier finding"
+
+# The verify results predate the new snapshot: report warns.
+run report --state "$state" --events "$export_file" --verify "$TEST_TMP/verify.json"
+check_contains "$ERR" "before the snapshot" "warning about verify results older than the snapshot"
+
+# A name that matches nothing is an error, also beside one that matches.
+run verify "${VERIFY_BIND[@]}" --account svc-vc --account svc-vc-typo
+check_equal 2 "$STATUS" "--account with a misspelled second name"
+check_contains "$ERR" '"svc-vc-typo"' "the error names the misspelled account"
+
+# One DC named twice, in two letter cases, is read once.
+run verify "${VERIFY_BIND[@]}" --account svc-vc --dc "${LAB_DC_HOST^^}" --dc "$LAB_DC_HOST" --dc "$DC2_HOST" --json
+check_equal 2 "$(jq -r '.domain_controllers | length' <<<"$OUT")" "DCs read with a repeated --dc"
+
 # Bad options.
 run verify "${VERIFY_BIND[@]}" --state "$state" --wait 5d
 check_equal 2 "$STATUS" "--wait 5d"

@@ -223,7 +223,7 @@ static void text_lists_dcs(void **state)
     assert_non_null(strstr(text, "\nDomain controllers (3):\n"));
     assert_non_null(strstr(text, "  DC1  dc1.contoso.test  writable   answered in 0.4 s\n"));
     assert_non_null(strstr(text, "  DC2  dc2.contoso.test  read-only  answered in 0.4 s\n"));
-    assert_non_null(strstr(text, "  DC3  dc3.contoso.test  writable   UNVERIFIED: connection "
+    assert_non_null(strstr(text, "  DC3  dc3.contoso.test  unknown    UNVERIFIED: connection "
                                  "refused (ldaps://dc3.contoso.test:636)\n"));
     free(text);
     free_result(result);
@@ -266,7 +266,7 @@ static void text_shows_krbtgt_and_next_step(void **state)
                                  "20261204195100.0Z\n"));
     assert_non_null(strstr(text, "  DC1  password version 4, last set 2026-12-05T01:00:00Z at "
                                  "DC1; set after the newest finding\n"));
-    assert_non_null(strstr(text, "  DC3  not read: the domain controller did not answer\n"));
+    assert_non_null(strstr(text, "  DC3  not read: the domain controller could not be read\n"));
     assert_non_null(strstr(text, "  Every domain controller that answered holds the same "
                                  "krbtgt password.\n"));
 
@@ -341,7 +341,7 @@ static void verdict_line_for_each_verdict(void **state)
     set_cell(&accounts[NEW_ACCOUNT].cells[DC1], 0x200, NULL, 1);
     da_verify_evaluate(result);
     line = verdict_of(result);
-    assert_string_equal(line, "unverified: DC3 did not answer (connection refused "
+    assert_string_equal(line, "unverified: DC3 could not be read (connection refused "
                               "(ldaps://dc3.contoso.test:636))");
     assert_int_equal(da_verify_exit_status(result), 5);
     free(line);
