@@ -28,8 +28,10 @@ int da_password_read_file(const char *path, char **password, struct da_error *er
     int rc = 0;
 
     if (fd < 0)
-        return da_error_set(err, DA_ERR_USAGE, "cannot open the password file \"%s\": %s", path,
-                            strerror(errno));
+        return da_error_set(err, DA_ERR_USAGE,
+                            "cannot open the password file \"%s\": %s; check the path given "
+                            "with -y, and that this user can read the file",
+                            path, strerror(errno));
 
     while (length < sizeof(buffer) - 1) {
         got = read(fd, buffer + length, sizeof(buffer) - 1 - length);
