@@ -112,7 +112,9 @@ check_equal 2 "$STATUS" "report with a truncated verify file"
 check_contains "$ERR" "broken.json" "the error names the file"
 
 # A poll after the remediation no longer lists the finding; verify still
-# checks the account, from the snapshot before.
+# checks the account, from the snapshot before. Times have one-second
+# resolution: the pause makes the poll later than verify.json.
+sleep 1.1
 run poll "${SIMPLE_BIND[@]}" -b "$ou" --state "$state"
 check_equal 1 "$STATUS" "poll after the remediation (a change: stderr: $ERR)"
 run verify "${VERIFY_BIND[@]}" --state "$state" --json
