@@ -171,7 +171,9 @@ int da_conn_report(struct da_conn *conn, int rc, struct da_error *err, const cha
     da_error_set(err, DA_ERR_DIRECTORY, "%s on %s failed: %s (%d)%s%s%s%s%s%s%s", operation,
                  conn != NULL && conn->uri != NULL ? conn->uri : "(no URI)",
                  ldap_err2string(rc), rc,
-                 diagnostic != NULL ? "; server message: " : "",
+                 /* Negative codes are libldap's own: their text comes from
+                  * this side, often the TLS library, not from the server. */
+                 diagnostic == NULL ? "" : rc < 0 ? "; detail: " : "; server message: ",
                  diagnostic != NULL ? diagnostic : "",
                  matched != NULL ? "; matched DN: " : "", matched != NULL ? matched : "",
                  hint != NULL ? ". Next step: " : "", hint != NULL ? hint : "",
