@@ -906,26 +906,48 @@ static int deliver(const struct da_settings *settings, const char *buffer, size_
     return rc;
 }
 
-/* Writes the report to -o FILE atomically, or to standard output. */
-static int emit_report(const struct da_settings *settings, enum da_report_format format,
-                       const struct da_evidence_report *report)
+/* Renders a document into memory with write, then hands it to deliver:
+ * a failed rendering writes nothing. what names it in error messages. */
+static int emit(const struct da_settings *settings, int (*write)(FILE *, const void *),
+                const void *context, const char *what)
 {
     char *buffer = NULL;
     size_t length = 0;
     FILE *memory = open_memstream(&buffer, &length);
-    int rc = 0;
+    int rc;
 
-    if (memory == NULL || da_evidence_report_write(memory, format, report) != 0) {
+    if (memory == NULL || write(memory, context) != 0) {
         if (memory != NULL)
             fclose(memory);
         free(buffer);
-        da_log("rendering the report failed");
+        da_log("rendering %s failed", what);
         return DA_ERR_LOCAL;
     }
     fclose(memory);
-    rc = deliver(settings, buffer, length, "the report");
+    rc = deliver(settings, buffer, length, what);
     free(buffer);
     return rc;
+}
+
+struct evidence_output {
+    enum da_report_format format;
+    const struct da_evidence_report *report;
+};
+
+static int write_evidence_report(FILE *out, const void *context)
+{
+    const struct evidence_output *output = context;
+
+    return da_evidence_report_write(out, output->format, output->report);
+}
+
+/* Writes the report to -o FILE atomically, or to standard output. */
+static int emit_report(const struct da_settings *settings, enum da_report_format format,
+                       const struct da_evidence_report *report)
+{
+    struct evidence_output output = {format, report};
+
+    return emit(settings, write_evidence_report, &output, "the report");
 }
 
 /* Joins the findings of current with the evidence of the exports and
@@ -1185,28 +1207,22 @@ out:
     return rc;
 }
 
+static int write_verify_json(FILE *out, const void *result)
+{
+    return da_verify_write_json(out, result);
+}
+
+static int write_verify_text(FILE *out, const void *result)
+{
+    return da_verify_write_text(out, result);
+}
+
 /* Writes the verify result, text or JSON, to -o FILE atomically or to
  * standard output. */
 static int emit_verify(const struct da_settings *settings, const struct da_verify_result *result)
 {
-    char *buffer = NULL;
-    size_t length = 0;
-    FILE *memory = open_memstream(&buffer, &length);
-    int rc = 0;
-
-    if (memory == NULL ||
-        (settings->json ? da_verify_write_json(memory, result)
-                        : da_verify_write_text(memory, result)) != 0) {
-        if (memory != NULL)
-            fclose(memory);
-        free(buffer);
-        da_log("rendering the verify results failed");
-        return DA_ERR_LOCAL;
-    }
-    fclose(memory);
-    rc = deliver(settings, buffer, length, "the verify results");
-    free(buffer);
-    return rc;
+    return emit(settings, settings->json ? write_verify_json : write_verify_text, result,
+                "the verify results");
 }
 
 static int command_verify(int argc, char **argv)

@@ -12,6 +12,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "auditor/json_member.h"
+
 
 /* The maximum USN read, 2^53 - 1: cJSON reads numbers into a double, which
  * cannot represent every integer from 2^53 on. */
@@ -39,25 +41,13 @@ static int out_of_memory(struct da_error *err)
 
 /* ---- Members --------------------------------------------------------------------------- */
 
-/* Finds the member called name. cJSON keeps every copy of a repeated key
- * and its lookup returns the first, so a repeated member is rejected here
- * rather than letting one copy win silently. *item is NULL when the member
- * is missing. */
+/* Finds the member called name; *item is NULL when it is missing. A
+ * repeated member is an error. */
 static int find_member(const cJSON *object, const char *prefix, const char *name,
                        const cJSON **item, struct da_error *err)
 {
-    const cJSON *child = NULL;
-    const cJSON *found = NULL;
-
-    cJSON_ArrayForEach(child, object)
-    {
-        if (child->string == NULL || strcmp(child->string, name) != 0)
-            continue;
-        if (found != NULL)
-            return da_error_set(err, DA_ERR_USAGE, "%s%s appears more than once", prefix, name);
-        found = child;
-    }
-    *item = found;
+    if (da_json_member(object, name, item) != 0)
+        return da_error_set(err, DA_ERR_USAGE, "%s%s appears more than once", prefix, name);
     return 0;
 }
 

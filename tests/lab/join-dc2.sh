@@ -112,23 +112,6 @@ check_dc2_free() {
     done
 }
 
-# Same rules as provision.sh: only a directory with the lab marker file, or
-# an empty one, is wiped and reused.
-prepare_dir() {
-    if [[ -e $LAB_DIR ]]; then
-        [[ -d $LAB_DIR ]] || lab_die "DC2_DIR $LAB_DIR exists and is not a directory; choose another path"
-        if [[ -e $LAB_DIR/$LAB_MARKER_NAME ]]; then
-            lab_log "wiping the stopped lab in $LAB_DIR"
-            rm -rf -- "$LAB_DIR"
-        elif [[ -n $(ls -A -- "$LAB_DIR") ]]; then
-            lab_die "DC2_DIR $LAB_DIR is not empty and contains no lab (no $LAB_MARKER_NAME file); choose another path or empty it yourself"
-        fi
-    fi
-    mkdir -p -- "$LAB_DIR/run"
-    chmod 0700 "$LAB_DIR"
-    printf 'This directory holds a delegaudit lab DC; join-dc2.sh may wipe it.\n' >"$LAB_DIR/$LAB_MARKER_NAME"
-}
-
 # Appends "127.0.0.12 dc2.contoso.test dc2" unless both names are mapped
 # already; never edits other lines.
 ensure_hosts_entry() {
@@ -337,7 +320,7 @@ main() {
 
     use_dc2
     check_dc2_free
-    prepare_dir
+    lab_prepare_dir DC2_DIR
     lab_ensure_loopback_address
     ensure_hosts_entry
     (

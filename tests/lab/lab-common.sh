@@ -97,6 +97,27 @@ lab_port_listening() {
     grep -Eq "^($LAB_DC_IP|0\.0\.0\.0|\*|\[::\]):$port\$" <<<"$listening"
 }
 
+# Wipes a stopped lab in LAB_DIR and marks the directory as a lab. Only a
+# directory that carries the lab marker file, or an empty one, is reused,
+# so a mistyped path is never wiped. label names the directory in errors,
+# such as LAB_DIR or DC2_DIR.
+lab_prepare_dir() {
+    local label=$1
+    if [[ -e $LAB_DIR ]]; then
+        [[ -d $LAB_DIR ]] || lab_die "$label $LAB_DIR exists and is not a directory; choose another path"
+        if [[ -e $LAB_DIR/$LAB_MARKER_NAME ]]; then
+            lab_log "wiping the stopped lab in $LAB_DIR"
+            rm -rf -- "$LAB_DIR"
+        elif [[ -n $(ls -A -- "$LAB_DIR") ]]; then
+            lab_die "$label $LAB_DIR is not empty and contains no lab (no $LAB_MARKER_NAME file); choose another path or empty it yourself"
+        fi
+    fi
+    mkdir -p -- "$LAB_DIR/run"
+    chmod 0700 "$LAB_DIR"
+    printf 'This directory holds a delegaudit lab DC; %s may wipe it.\n' "$LAB_PROGRAM" \
+        >"$LAB_DIR/$LAB_MARKER_NAME"
+}
+
 # Puts LAB_DC_IP on lo unless it is there. Samba binds only to addresses
 # configured on an interface; without this it logs "no network interfaces
 # found" and serves nothing.

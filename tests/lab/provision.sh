@@ -53,23 +53,6 @@ check_ports_free() {
     done
 }
 
-# Wipes a stopped lab in LAB_DIR. Only a directory that carries the lab
-# marker file, or an empty one, is reused, so a mistyped path is never wiped.
-prepare_dir() {
-    if [[ -e $LAB_DIR ]]; then
-        [[ -d $LAB_DIR ]] || lab_die "LAB_DIR $LAB_DIR exists and is not a directory; choose another path"
-        if [[ -e $LAB_DIR/$LAB_MARKER_NAME ]]; then
-            lab_log "wiping the stopped lab in $LAB_DIR"
-            rm -rf -- "$LAB_DIR"
-        elif [[ -n $(ls -A -- "$LAB_DIR") ]]; then
-            lab_die "LAB_DIR $LAB_DIR is not empty and contains no lab (no $LAB_MARKER_NAME file); choose another path or empty it yourself"
-        fi
-    fi
-    mkdir -p -- "$LAB_DIR/run"
-    chmod 0700 "$LAB_DIR"
-    printf 'This directory holds a delegaudit lab DC; provision.sh may wipe it.\n' >"$LAB_DIR/$LAB_MARKER_NAME"
-}
-
 # Maps the DC's names and the domain name to LAB_DC_IP in /etc/hosts. The
 # DC's TLS certificate names the host, so a client connecting to the address
 # fails verification. The domain name is there because the DC returns search
@@ -214,7 +197,7 @@ main() {
 
     check_not_running
     check_ports_free
-    prepare_dir
+    lab_prepare_dir LAB_DIR
     lab_ensure_loopback_address
     ensure_hosts_entry
     write_password
