@@ -12,7 +12,6 @@
  *    than the longest backtick run of the content, so no value can close
  *    it. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,23 +20,7 @@
 #include "reports/evidence_report.h"
 #include "reports/remediation.h"
 #include "reports/verify_report.h"
-
-struct writer {
-    FILE *out;
-    bool failed;
-};
-
-static void put(struct writer *writer, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct writer *writer, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vfprintf(writer->out, fmt, ap) < 0)
-        writer->failed = true;
-    va_end(ap);
-}
+#include "reports/writer.h"
 
 /* Returns true for a character with an inline meaning to CommonMark or to
  * a GitHub extension (tables, strikethrough, math, attribute lists). */
@@ -59,7 +42,7 @@ static bool autolink_trigger(const char *text, size_t i)
 
 /* Writes a value as Markdown text: safe in a paragraph, a list item, a
  * heading and a table cell. */
-static void put_text(struct writer *writer, const char *value)
+static void put_text(struct da_writer *writer, const char *value)
 {
     char *escaped = da_escape_text(value);
 
@@ -69,8 +52,8 @@ static void put_text(struct writer *writer, const char *value)
     }
     for (size_t i = 0; escaped[i] != '\0'; i++) {
         if (markdown_special(escaped[i]) || autolink_trigger(escaped, i))
-            put(writer, "\\");
-        put(writer, "%c", escaped[i]);
+            da_put(writer, "\\");
+        da_put(writer, "%c", escaped[i]);
     }
     free(escaped);
 }
@@ -88,10 +71,10 @@ static size_t longest_backtick_run(const char *text)
     return longest;
 }
 
-static void put_backticks(struct writer *writer, size_t count)
+static void put_backticks(struct da_writer *writer, size_t count)
 {
     for (size_t i = 0; i < count; i++)
-        put(writer, "`");
+        da_put(writer, "`");
 }
 
 /* Writes a value as a code span. A value that starts or ends with a
@@ -99,7 +82,7 @@ static void put_backticks(struct writer *writer, size_t count)
  * parser strips again: the backtick cannot merge with the fence, and the
  * value's own spaces are kept. Not for table cells, where GitHub splits on
  * '|' even inside code spans. */
-static void put_code(struct writer *writer, const char *value)
+static void put_code(struct da_writer *writer, const char *value)
 {
     char *escaped = da_escape_text(value);
     size_t length;
@@ -116,7 +99,7 @@ static void put_code(struct writer *writer, const char *value)
         padding = " ";
     fence = longest_backtick_run(escaped) + 1;
     put_backticks(writer, fence);
-    put(writer, "%s%s%s", padding, escaped, padding);
+    da_put(writer, "%s%s%s", padding, escaped, padding);
     put_backticks(writer, fence);
     free(escaped);
 }
@@ -153,7 +136,7 @@ static char *escape_lines(const char *block)
 
 /* Writes generated text (LDIF, commands, queries) as a fenced code block.
  * A NULL block means that its generator ran out of memory. */
-static void put_block(struct writer *writer, const char *info, const char *block)
+static void put_block(struct da_writer *writer, const char *info, const char *block)
 {
     char *escaped = block != NULL ? escape_lines(block) : NULL;
     size_t fence;
@@ -165,461 +148,462 @@ static void put_block(struct writer *writer, const char *info, const char *block
     fence = longest_backtick_run(escaped) + 1;
     if (fence < 3)
         fence = 3;
-    put(writer, "\n");
+    da_put(writer, "\n");
     put_backticks(writer, fence);
-    put(writer, "%s\n%s", info, escaped);
+    da_put(writer, "%s\n%s", info, escaped);
     put_backticks(writer, fence);
-    put(writer, "\n\n");
+    da_put(writer, "\n\n");
     free(escaped);
 }
 
 /* "DOMAIN\name" as text, for a table cell or a list item. */
-static void put_principal(struct writer *writer, const char *domain, const char *name)
+static void put_principal(struct da_writer *writer, const char *domain, const char *name)
 {
     if (domain != NULL) {
         put_text(writer, domain);
-        put(writer, "\\\\");
+        da_put(writer, "\\\\");
     }
     put_text(writer, name);
 }
 
-static void put_strv_text(struct writer *writer, const struct da_strv *values)
+static void put_strv_text(struct da_writer *writer, const struct da_strv *values)
 {
     if (values->count == 0)
-        put(writer, "-");
+        da_put(writer, "-");
     for (size_t i = 0; i < values->count; i++) {
         if (i > 0)
-            put(writer, ", ");
+            da_put(writer, ", ");
         put_text(writer, values->items[i]);
     }
 }
 
-static void put_strv_code(struct writer *writer, const struct da_strv *values)
+static void put_strv_code(struct da_writer *writer, const struct da_strv *values)
 {
     if (values->count == 0)
-        put(writer, "none");
+        da_put(writer, "none");
     for (size_t i = 0; i < values->count; i++) {
         if (i > 0)
-            put(writer, ", ");
+            da_put(writer, ", ");
         put_code(writer, values->items[i]);
     }
 }
 
-static void write_header(struct writer *writer, const struct da_evidence_report *report)
+static void write_header(struct da_writer *writer, const struct da_evidence_report *report)
 {
     const struct da_poll_info *poll = &report->snapshot->poll;
     const struct da_event_totals *totals = &report->totals;
 
-    put(writer, "# delegaudit remediation report\n\n");
-    put(writer, "- Poll: domain controller ");
+    da_put(writer, "# delegaudit remediation report\n\n");
+    da_put(writer, "- Poll: domain controller ");
     put_code(writer, poll->dc_host);
-    put(writer, ", base ");
+    da_put(writer, ", base ");
     put_code(writer, poll->base_dn);
-    put(writer, ", at ");
+    da_put(writer, ", at ");
     put_code(writer, poll->time);
-    put(writer, " (UTC)\n- Snapshot: ");
+    da_put(writer, " (UTC)\n- Snapshot: ");
     if (report->snapshot_path != NULL)
         put_code(writer, report->snapshot_path);
     else
-        put(writer, "not saved");
-    put(writer, "\n- Event exports: %lu file%s, %lu records read, %lu kept, %lu malformed\n",
-        totals->files, totals->files == 1 ? "" : "s", totals->records, totals->kept,
-        totals->malformed);
+        da_put(writer, "not saved");
+    da_put(writer, "\n- Event exports: %lu file%s, %lu records read, %lu kept, %lu malformed\n",
+           totals->files, totals->files == 1 ? "" : "s", totals->records, totals->kept,
+           totals->malformed);
     if (report->event_path_count == 0)
-        put(writer, "  - None.\n");
+        da_put(writer, "  - None.\n");
     for (size_t i = 0; i < report->event_path_count; i++) {
-        put(writer, "  - ");
+        da_put(writer, "  - ");
         put_code(writer, report->event_paths[i]);
-        put(writer, "\n");
+        da_put(writer, "\n");
     }
 }
 
-static void write_summary(struct writer *writer, const struct da_evidence_report *report)
+static void write_summary(struct da_writer *writer, const struct da_evidence_report *report)
 {
     struct da_evidence_summary summary;
 
     da_evidence_report_summarize(report, &summary);
 
-    put(writer, "\n## Summary\n\n");
-    put(writer, "| | count |\n| --- | ---: |\n");
-    put(writer, "| findings, critical | %lu |\n", summary.critical);
-    put(writer, "| findings, high | %lu |\n", summary.high);
-    put(writer, "| evidence found | %lu |\n", summary.found);
-    put(writer, "| evidence partial | %lu |\n", summary.partial);
-    put(writer, "| evidence missing | %lu |\n", summary.missing);
-    put(writer, "| removed backdoors shown by the events (historical) | %lu |\n",
-        summary.historical);
+    da_put(writer, "\n## Summary\n\n");
+    da_put(writer, "| | count |\n| --- | ---: |\n");
+    da_put(writer, "| findings, critical | %lu |\n", summary.critical);
+    da_put(writer, "| findings, high | %lu |\n", summary.high);
+    da_put(writer, "| evidence found | %lu |\n", summary.found);
+    da_put(writer, "| evidence partial | %lu |\n", summary.partial);
+    da_put(writer, "| evidence missing | %lu |\n", summary.missing);
+    da_put(writer, "| removed backdoors shown by the events (historical) | %lu |\n",
+           summary.historical);
 
-    put(writer,
-        "\nFindings that no event in the exports explains (from %lu records in %lu "
-        "file%s):\n\n",
-        report->totals.records, report->totals.files, report->totals.files == 1 ? "" : "s");
+    da_put(writer,
+           "\nFindings that no event in the exports explains (from %lu records in %lu "
+           "file%s):\n\n",
+           report->totals.records, report->totals.files, report->totals.files == 1 ? "" : "s");
     if (summary.missing == 0)
-        put(writer, "None.\n");
+        da_put(writer, "None.\n");
     for (size_t i = 0; i < report->entry_count; i++) {
         const struct da_account_evidence *entry = &report->entries[i];
 
         if (entry->finding == NULL || entry->status != DA_EVIDENCE_MISSING)
             continue;
-        put(writer, "- ");
+        da_put(writer, "- ");
         put_code(writer, entry->sam_account_name);
-        put(writer, " ");
+        da_put(writer, " ");
         put_code(writer, entry->dn);
-        put(writer, "\n");
+        da_put(writer, "\n");
     }
 }
 
-static void write_verification_password(struct writer *writer,
+static void write_verification_password(struct da_writer *writer,
                                         const struct da_verify_result *result,
                                         const struct da_verify_dc *dc)
 {
     const struct da_verify_krbtgt *krbtgt = &dc->krbtgt;
 
-    put(writer, "| ");
+    da_put(writer, "| ");
     put_text(writer, dc->name);
     if (!dc->reachable || !krbtgt->read) {
-        put(writer, " | not read | - | - | - |\n");
+        da_put(writer, " | not read | - | - | - |\n");
         return;
     }
     if (krbtgt->password.known)
-        put(writer, " | %" PRIu32 " | ", krbtgt->password.version);
+        da_put(writer, " | %" PRIu32 " | ", krbtgt->password.version);
     else
-        put(writer, " | no metadata | ");
+        da_put(writer, " | no metadata | ");
     if (krbtgt->password_last_set != NULL)
         put_text(writer, krbtgt->password_last_set);
     else
-        put(writer, "never");
-    put(writer, " | ");
+        da_put(writer, "never");
+    da_put(writer, " | ");
     if (krbtgt->password.known && krbtgt->password.originating_dc != NULL)
         put_text(writer, krbtgt->password.originating_dc);
     else if (krbtgt->password.known)
         put_text(writer, krbtgt->password.originating_invocation_id);
     else
-        put(writer, "-");
+        da_put(writer, "-");
     switch (da_verify_krbtgt_reset_order(result, dc)) {
     case DA_RESET_AFTER_FINDING:
-        put(writer, " | after |\n");
+        da_put(writer, " | after |\n");
         break;
     case DA_RESET_BEFORE_FINDING:
-        put(writer, " | before |\n");
+        da_put(writer, " | before |\n");
         break;
     case DA_RESET_NOT_COMPARED:
-        put(writer, " | - |\n");
+        da_put(writer, " | - |\n");
         break;
     }
 }
 
 /* Writes the verify results: the verdict, a table of each account's state
  * on each DC, and the krbtgt password on each DC. */
-static void write_verification(struct writer *writer, const struct da_evidence_report *report)
+static void write_verification(struct da_writer *writer, const struct da_evidence_report *report)
 {
     const struct da_verify_result *result = report->verify;
     char *verdict = da_verify_verdict_line(result);
 
-    put(writer, "\n## Verification across domain controllers\n\n");
+    da_put(writer, "\n## Verification across domain controllers\n\n");
     if (verdict == NULL)
         writer->failed = true;
-    put(writer, "- Verdict: **");
+    da_put(writer, "- Verdict: **");
     put_text(writer, verdict);
     free(verdict);
-    put(writer, "**\n- Verified at ");
+    da_put(writer, "**\n- Verified at ");
     put_code(writer, result->time);
-    put(writer, " (UTC), base ");
+    da_put(writer, " (UTC), base ");
     put_code(writer, result->base_dn);
-    put(writer, ", %zu domain controller%s, %u round%s\n", result->dc_count,
-        result->dc_count == 1 ? "" : "s", result->rounds, result->rounds == 1 ? "" : "s");
+    da_put(writer, ", %zu domain controller%s, %u round%s\n", result->dc_count,
+           result->dc_count == 1 ? "" : "s", result->rounds, result->rounds == 1 ? "" : "s");
     if (report->verify_path != NULL) {
-        put(writer, "- Results: ");
+        da_put(writer, "- Results: ");
         put_code(writer, report->verify_path);
-        put(writer, "\n");
+        da_put(writer, "\n");
     }
 
-    put(writer, "\n| account |");
+    da_put(writer, "\n| account |");
     for (size_t j = 0; j < result->dc_count; j++) {
-        put(writer, " ");
+        da_put(writer, " ");
         put_text(writer, result->dcs[j].name);
-        put(writer, " |");
+        da_put(writer, " |");
     }
-    put(writer, "\n| --- |");
+    da_put(writer, "\n| --- |");
     for (size_t j = 0; j < result->dc_count; j++)
-        put(writer, " --- |");
-    put(writer, "\n");
+        da_put(writer, " --- |");
+    da_put(writer, "\n");
     for (size_t i = 0; i < result->account_count; i++) {
         const struct da_verify_account *account = &result->accounts[i];
 
-        put(writer, "| ");
+        da_put(writer, "| ");
         put_text(writer, account->sam_account_name);
-        put(writer, " ");
+        da_put(writer, " ");
         put_text(writer, account->dn);
-        put(writer, " |");
+        da_put(writer, " |");
         for (size_t j = 0; j < result->dc_count; j++) {
-            put(writer, " %s", da_verify_state_name(account->cells[j].state));
+            da_put(writer, " %s", da_verify_state_name(account->cells[j].state));
             if (account->cells[j].protocol_transition_left_on)
-                put(writer, ", protocol transition still on");
-            put(writer, " |");
+                da_put(writer, ", protocol transition still on");
+            da_put(writer, " |");
         }
-        put(writer, "\n");
+        da_put(writer, "\n");
     }
 
-    put(writer, "\nkrbtgt password on each domain controller%s:\n\n",
-        result->krbtgt_converged ? ", the same on every one that answered"
-                                 : ", which differs: a reset has not replicated everywhere yet");
-    put(writer, "| DC | password version | last set (UTC) | set at | relative to the newest "
-                "finding |\n| --- | ---: | --- | --- | --- |\n");
+    da_put(writer, "\nkrbtgt password on each domain controller%s:\n\n",
+           result->krbtgt_converged ? ", the same on every one that answered"
+                                    : ", which differs: a reset has not replicated everywhere yet");
+    da_put(writer, "| DC | password version | last set (UTC) | set at | relative to the newest "
+                   "finding |\n| --- | ---: | --- | --- | --- |\n");
     for (size_t j = 0; j < result->dc_count; j++)
         write_verification_password(writer, result, &result->dcs[j]);
 }
 
-static void write_account(struct writer *writer, const struct da_account_evidence *entry)
+static void write_account(struct da_writer *writer, const struct da_account_evidence *entry)
 {
     const struct da_finding *finding = entry->finding;
     const struct da_account *account = finding != NULL ? finding->account : NULL;
 
     if (finding != NULL) {
-        put(writer, "- Severity: **%s**, rule ", da_severity_name(finding->severity));
+        da_put(writer, "- Severity: **%s**, rule ", da_severity_name(finding->severity));
         put_code(writer, finding->rule_id);
-        put(writer, "\n");
+        da_put(writer, "\n");
     } else {
-        put(writer, "- Severity: **historical**: the events show a krbtgt target added to this "
-                    "account and later removed; the backdoor existed\n");
+        da_put(writer, "- Severity: **historical**: the events show a krbtgt target added to this "
+                       "account and later removed; the backdoor existed\n");
     }
-    put(writer, "- sAMAccountName: ");
+    da_put(writer, "- sAMAccountName: ");
     put_code(writer, entry->sam_account_name);
-    put(writer, "\n- Kind: %s\n- DN: ",
-        account != NULL ? da_account_kind_name(account->kind) : "unknown (no snapshot entry)");
+    da_put(writer, "\n- Kind: %s\n- DN: ",
+           account != NULL ? da_account_kind_name(account->kind) : "unknown (no snapshot entry)");
     put_code(writer, entry->dn);
-    put(writer, "\n- SID: ");
+    da_put(writer, "\n- SID: ");
     put_code(writer, entry->sid);
-    put(writer, "\n- GUID: ");
+    da_put(writer, "\n- GUID: ");
     put_code(writer, entry->guid);
-    put(writer, "\n");
+    da_put(writer, "\n");
     if (account != NULL) {
-        put(writer, "- Offending values: ");
+        da_put(writer, "- Offending values: ");
         put_strv_code(writer, &finding->values);
-        put(writer, "\n- Protocol transition: %s\n- whenChanged: ",
-            da_account_protocol_transition(account) ? "on" : "off");
+        da_put(writer, "\n- Protocol transition: %s\n- whenChanged: ",
+               da_account_protocol_transition(account) ? "on" : "off");
         put_code(writer, account->when_changed);
-        put(writer, "\n");
+        da_put(writer, "\n");
     }
     if (entry->protocol_transition_turned_on)
-        put(writer, "- The events show protocol transition turned on.\n");
+        da_put(writer, "- The events show protocol transition turned on.\n");
 }
 
-static void write_status(struct writer *writer, const struct da_account_evidence *entry)
+static void write_status(struct da_writer *writer, const struct da_account_evidence *entry)
 {
-    put(writer, "\n### Evidence: %s\n\n", da_evidence_status_name(entry->status));
+    da_put(writer, "\n### Evidence: %s\n\n", da_evidence_status_name(entry->status));
     switch (entry->status) {
     case DA_EVIDENCE_FOUND:
-        put(writer, "The exports hold the change that added the krbtgt target.\n");
+        da_put(writer, "The exports hold the change that added the krbtgt target.\n");
         break;
     case DA_EVIDENCE_PARTIAL:
-        put(writer, "Events concern this account, but none shows the krbtgt target added: the "
-                    "question stays open.\n");
+        da_put(writer, "Events concern this account, but none shows the krbtgt target added: the "
+                       "question stays open.\n");
         break;
     case DA_EVIDENCE_MISSING:
     default:
-        put(writer, "No event in the exports explains this change: the evidence is missing "
-                    "and the question stays open.\n");
+        da_put(writer, "No event in the exports explains this change: the evidence is missing "
+                       "and the question stays open.\n");
         break;
     }
 }
 
-static void write_timeline(struct writer *writer, const struct da_account_evidence *entry)
+static void write_timeline(struct da_writer *writer, const struct da_account_evidence *entry)
 {
-    put(writer, "\n### Timeline\n\n");
+    da_put(writer, "\n### Timeline\n\n");
     if (entry->step_count == 0) {
-        put(writer, "None.\n");
+        da_put(writer, "None.\n");
         return;
     }
-    put(writer, "| time (UTC) | DC | event | step | values | actor | logon id | source |\n");
-    put(writer, "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    da_put(writer, "| time (UTC) | DC | event | step | values | actor | logon id | source |\n");
+    da_put(writer, "| --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (size_t i = 0; i < entry->step_count; i++) {
         const struct da_evidence_step *step = &entry->steps[i];
         const struct da_event *event = step->event;
 
-        put(writer, "| ");
+        da_put(writer, "| ");
         put_text(writer, event->time);
-        put(writer, " | ");
+        da_put(writer, " | ");
         put_text(writer, event->computer);
-        put(writer, " | %lu | %s | ", event->event_id, da_step_description(step->kind));
+        da_put(writer, " | %lu | %s | ", event->event_id, da_step_description(step->kind));
         put_strv_text(writer, &step->values);
-        put(writer, " | ");
+        da_put(writer, " | ");
         put_principal(writer, event->subject_domain_name, event->subject_user_name);
-        put(writer, " ");
+        da_put(writer, " ");
         put_text(writer, event->subject_sid);
-        put(writer, " | ");
+        da_put(writer, " | ");
         if (event->has_subject_logon_id)
-            put(writer, "0x%" PRIx64, event->subject_logon_id);
+            da_put(writer, "0x%" PRIx64, event->subject_logon_id);
         else
-            put(writer, "-");
-        put(writer, " | ");
+            da_put(writer, "-");
+        da_put(writer, " | ");
         put_text(writer, event->source_file);
-        put(writer, ":%lu |\n", event->source_position);
+        da_put(writer, ":%lu |\n", event->source_position);
     }
 }
 
-static void write_logon(struct writer *writer, const struct da_event *logon)
+static void write_logon(struct da_writer *writer, const struct da_event *logon)
 {
-    put(writer, "logon (4624) at ");
+    da_put(writer, "logon (4624) at ");
     put_code(writer, logon->time);
-    put(writer, ", type %lu (%s), account ", logon->logon_type,
-        da_logon_type_name(logon->logon_type));
+    da_put(writer, ", type %lu (%s), account ", logon->logon_type,
+           da_logon_type_name(logon->logon_type));
     put_principal(writer, logon->subject_domain_name, logon->subject_user_name);
-    put(writer, ", from ");
+    da_put(writer, ", from ");
     put_code(writer, logon->ip_address);
-    put(writer, " port ");
+    da_put(writer, " port ");
     put_code(writer, logon->ip_port);
-    put(writer, ", workstation ");
+    da_put(writer, ", workstation ");
     put_code(writer, logon->workstation_name);
-    put(writer, ", authentication package ");
+    da_put(writer, ", authentication package ");
     put_code(writer, logon->authentication_package);
-    put(writer, ", logon process ");
+    da_put(writer, ", logon process ");
     put_code(writer, logon->logon_process);
-    put(writer, "\n");
+    da_put(writer, "\n");
 }
 
-static void write_sessions(struct writer *writer, const struct da_account_evidence *entry)
+static void write_sessions(struct da_writer *writer, const struct da_account_evidence *entry)
 {
-    put(writer, "\n### Sessions of the actors\n\n");
+    da_put(writer, "\n### Sessions of the actors\n\n");
     if (entry->session_count == 0) {
-        put(writer, "None.\n");
+        da_put(writer, "None.\n");
         return;
     }
     for (size_t i = 0; i < entry->session_count; i++) {
         const struct da_session_evidence *session = &entry->sessions[i];
 
-        put(writer, "- Logon id 0x%" PRIx64 " on ", session->change->subject_logon_id);
+        da_put(writer, "- Logon id 0x%" PRIx64 " on ", session->change->subject_logon_id);
         put_code(writer, session->change->computer);
-        put(writer, ": ");
+        da_put(writer, ": ");
         if (session->logon != NULL)
             write_logon(writer, session->logon);
         else
-            put(writer, "no matching logon event (4624) in the exports\n");
+            da_put(writer, "no matching logon event (4624) in the exports\n");
         if (session->explicit_credential_count == 0)
-            put(writer, "  - Explicit credentials (4648): none.\n");
+            da_put(writer, "  - Explicit credentials (4648): none.\n");
         for (size_t j = 0; j < session->explicit_credential_count; j++) {
             const struct da_event *use = session->explicit_credentials[j];
 
-            put(writer, "  - Explicit credentials (4648) at ");
+            da_put(writer, "  - Explicit credentials (4648) at ");
             put_code(writer, use->time);
-            put(writer, ": target user ");
+            da_put(writer, ": target user ");
             put_principal(writer, use->explicit_domain_name, use->explicit_user_name);
-            put(writer, ", target server ");
+            da_put(writer, ", target server ");
             put_code(writer, use->target_server_name);
-            put(writer, ", from ");
+            da_put(writer, ", from ");
             put_code(writer, use->ip_address);
-            put(writer, "\n");
+            da_put(writer, "\n");
         }
     }
 }
 
-static void write_scope(struct writer *writer, const struct da_account_evidence *entry)
+static void write_scope(struct da_writer *writer, const struct da_account_evidence *entry)
 {
-    put(writer, "\n### Other delegation changes by the same actors\n\n");
+    da_put(writer, "\n### Other delegation changes by the same actors\n\n");
     if (entry->actor_scope_count == 0) {
-        put(writer, "None.\n");
+        da_put(writer, "None.\n");
         return;
     }
-    put(writer, "| time (UTC) | event | target account | values |\n");
-    put(writer, "| --- | --- | --- | --- |\n");
+    da_put(writer, "| time (UTC) | event | target account | values |\n");
+    da_put(writer, "| --- | --- | --- | --- |\n");
     for (size_t i = 0; i < entry->actor_scope_count; i++) {
         const struct da_event *event = entry->actor_scope[i];
 
-        put(writer, "| ");
+        da_put(writer, "| ");
         put_text(writer, event->time);
-        put(writer, " | %lu | ", event->event_id);
+        da_put(writer, " | %lu | ", event->event_id);
         if (event->event_id == DA_EVENT_OBJECT_MODIFIED) {
             put_text(writer, event->object_dn);
-            put(writer, " | ");
+            da_put(writer, " | ");
             put_text(writer, event->attribute_name);
-            put(writer, ": ");
+            da_put(writer, ": ");
             put_text(writer, event->attribute_value);
         } else {
             put_text(writer, event->target_user_name);
-            put(writer, " ");
+            da_put(writer, " ");
             put_text(writer, event->target_sid);
-            put(writer, " | ");
+            da_put(writer, " | ");
             put_strv_text(writer, &event->allowed_to_delegate_to);
         }
-        put(writer, " |\n");
+        da_put(writer, " |\n");
     }
 }
 
 /* Writes a warning when an offending value contains characters that the
  * blocks show as \xNN or \uXXXX escapes. Pasted as displayed, such a
  * command names another value and removes nothing. */
-static void write_inexact_note(struct writer *writer, const char *ldif, const char *powershell)
+static void write_inexact_note(struct da_writer *writer, const char *ldif, const char *powershell)
 {
     if (ldif == NULL || powershell == NULL || da_report_shows_exactly(powershell))
         return;
     if (da_report_shows_exactly(ldif))
-        put(writer, "**An offending value contains control or invisible characters**, which the "
-                    "PowerShell command shows as `\\xNN` or `\\uXXXX` escapes: use the LDIF, "
-                    "whose base64 keeps the exact bytes.\n\n");
+        da_put(writer, "**An offending value contains control or invisible characters**, which the "
+                       "PowerShell command shows as `\\xNN` or `\\uXXXX` escapes: use the LDIF, "
+                       "whose base64 keeps the exact bytes.\n\n");
     else
-        put(writer, "**An offending value contains control or invisible characters**, which both "
-                    "blocks show as `\\xNN` or `\\uXXXX` escapes: neither removes the value as "
-                    "displayed. Write the LDIF with the value in base64 (`::`), taking the exact "
-                    "value from the snapshot file.\n\n");
+        da_put(writer,
+               "**An offending value contains control or invisible characters**, which both "
+               "blocks show as `\\xNN` or `\\uXXXX` escapes: neither removes the value as "
+               "displayed. Write the LDIF with the value in base64 (`::`), taking the exact "
+               "value from the snapshot file.\n\n");
 }
 
-static void write_remediation(struct writer *writer, const struct da_evidence_report *report,
+static void write_remediation(struct da_writer *writer, const struct da_evidence_report *report,
                               const struct da_account_evidence *entry)
 {
     const struct da_finding *finding = entry->finding;
 
-    put(writer, "\n### Remediation\n\n");
+    da_put(writer, "\n### Remediation\n\n");
     if (finding != NULL) {
         bool turn_off = da_remediation_turns_off_protocol_transition(finding->account, entry);
         char *ldif = da_remediation_ldif(finding->account, &finding->values, turn_off);
         char *powershell = da_remediation_powershell(finding->account, &finding->values, turn_off);
 
-        put(writer, "With `ldapmodify` (save as a file and pass it with `-f`):\n");
+        da_put(writer, "With `ldapmodify` (save as a file and pass it with `-f`):\n");
         put_block(writer, "ldif", ldif);
-        put(writer, "With PowerShell (ActiveDirectory module):\n");
+        da_put(writer, "With PowerShell (ActiveDirectory module):\n");
         put_block(writer, "powershell", powershell);
         if (da_account_protocol_transition(finding->account) && !turn_off)
-            put(writer, "Protocol transition stays on because the account keeps other "
-                        "delegation targets: review whether it needs it.\n\n");
+            da_put(writer, "Protocol transition stays on because the account keeps other "
+                           "delegation targets: review whether it needs it.\n\n");
         write_inexact_note(writer, ldif, powershell);
         free(ldif);
         free(powershell);
     } else {
-        put(writer, "The krbtgt target is gone already: nothing to remove, so no LDIF.\n\n");
+        da_put(writer, "The krbtgt target is gone already: nothing to remove, so no LDIF.\n\n");
     }
 
     if (finding != NULL)
-        put(writer, "Verify: poll again and check that the finding is gone");
+        da_put(writer, "Verify: poll again and check that the finding is gone");
     else
-        put(writer, "Verify: poll again and check that no krbtgt target came back");
+        da_put(writer, "Verify: poll again and check that no krbtgt target came back");
     if (report->verify_command != NULL) {
-        put(writer, ":\n");
+        da_put(writer, ":\n");
         put_block(writer, "sh", report->verify_command);
     } else {
-        put(writer, " (`delegaudit poll` with the options of the poll above).\n\n");
+        da_put(writer, " (`delegaudit poll` with the options of the poll above).\n\n");
     }
-    put(writer, "Changes reach the other domain controllers by replication. Run "
-                "`delegaudit verify` with the same connection options and `--state` to check "
-                "that every domain controller has the clean value; add `--wait 15m` to wait for "
-                "replication.\n");
+    da_put(writer, "Changes reach the other domain controllers by replication. Run "
+                   "`delegaudit verify` with the same connection options and `--state` to check "
+                   "that every domain controller has the clean value; add `--wait 15m` to wait for "
+                   "replication.\n");
     if (da_evidence_advises_krbtgt_reset(entry))
-        put(writer, "\n**Reset the krbtgt password twice**, letting replication complete in "
-                    "between: the logs cannot show whether the backdoor was used to obtain "
-                    "tickets, and tickets issued through it stay valid until the second "
-                    "reset.\n");
+        da_put(writer, "\n**Reset the krbtgt password twice**, letting replication complete in "
+                       "between: the logs cannot show whether the backdoor was used to obtain "
+                       "tickets, and tickets issued through it stay valid until the second "
+                       "reset.\n");
 }
 
-static void write_queries(struct writer *writer, const struct da_account_evidence *entry)
+static void write_queries(struct da_writer *writer, const struct da_account_evidence *entry)
 {
     char *query = da_remediation_kql_account(entry->sid, entry->guid);
 
-    put(writer, "\n### KQL queries\n\n");
+    da_put(writer, "\n### KQL queries\n\n");
     if (query != NULL) {
-        put(writer, "Changes of the account:\n");
+        da_put(writer, "Changes of the account:\n");
         put_block(writer, "kql", query);
         free(query);
     } else if (entry->sid == NULL && entry->guid == NULL) {
-        put(writer, "No SID or GUID is known for the account: no query.\n");
+        da_put(writer, "No SID or GUID is known for the account: no query.\n");
     } else {
         writer->failed = true;
     }
@@ -629,26 +613,27 @@ static void write_queries(struct writer *writer, const struct da_account_evidenc
         query = da_remediation_kql_session(change);
         if (query == NULL)
             continue;
-        put(writer, "Every event of the actor session 0x%" PRIx64 " on ", change->subject_logon_id);
+        da_put(writer, "Every event of the actor session 0x%" PRIx64 " on ",
+               change->subject_logon_id);
         put_code(writer, change->computer);
-        put(writer, ":\n");
+        da_put(writer, ":\n");
         put_block(writer, "kql", query);
         free(query);
     }
 }
 
-static void write_entry(struct writer *writer, const struct da_evidence_report *report,
+static void write_entry(struct da_writer *writer, const struct da_evidence_report *report,
                         const struct da_account_evidence *entry, size_t number)
 {
     const struct da_finding *finding = entry->finding;
 
-    put(writer, "\n## %zu. ", number);
+    da_put(writer, "\n## %zu. ", number);
     if (finding != NULL)
-        put(writer, "%s, ", finding->severity == DA_SEVERITY_CRITICAL ? "CRITICAL" : "HIGH");
+        da_put(writer, "%s, ", finding->severity == DA_SEVERITY_CRITICAL ? "CRITICAL" : "HIGH");
     else
-        put(writer, "HISTORICAL, removed backdoor, ");
+        da_put(writer, "HISTORICAL, removed backdoor, ");
     put_text(writer, entry->sam_account_name);
-    put(writer, "\n\n");
+    da_put(writer, "\n\n");
 
     write_account(writer, entry);
     write_status(writer, entry);
@@ -661,15 +646,15 @@ static void write_entry(struct writer *writer, const struct da_evidence_report *
 
 int da_evidence_report_write_markdown(FILE *out, const struct da_evidence_report *report)
 {
-    struct writer writer = {out, false};
+    struct da_writer writer = {out, false};
 
     write_header(&writer, report);
     write_summary(&writer, report);
     if (report->verify != NULL)
         write_verification(&writer, report);
     if (report->entry_count == 0)
-        put(&writer, "\n## Findings\n\nNone: no krbtgt delegation finding and no removed "
-                     "backdoor.\n");
+        da_put(&writer, "\n## Findings\n\nNone: no krbtgt delegation finding and no removed "
+                        "backdoor.\n");
     for (size_t i = 0; i < report->entry_count; i++)
         write_entry(&writer, report, &report->entries[i], i + 1);
 

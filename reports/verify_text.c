@@ -2,42 +2,12 @@
  * first, then the evidence for it, then the next step. Also the helpers
  * that the remediation report renderers share with it. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auditor/escape.h"
 #include "reports/verify_report.h"
-
-struct writer {
-    FILE *out;
-    bool failed;
-};
-
-static void put(struct writer *writer, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct writer *writer, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vfprintf(writer->out, fmt, ap) < 0)
-        writer->failed = true;
-    va_end(ap);
-}
-
-/* Writes a directory value with control characters escaped. NULL is "-". */
-static void put_value(struct writer *writer, const char *value)
-{
-    char *escaped = da_escape_text(value);
-
-    if (escaped == NULL) {
-        writer->failed = true;
-        return;
-    }
-    put(writer, "%s", escaped);
-    free(escaped);
-}
+#include "reports/writer.h"
 
 /* Number of characters (UTF-8 code points) in text, for aligning columns. */
 static size_t display_length(const char *text)
@@ -52,7 +22,7 @@ static size_t display_length(const char *text)
 }
 
 /* Writes an escaped value padded with spaces to width characters. */
-static void put_column(struct writer *writer, const char *value, size_t width)
+static void put_column(struct da_writer *writer, const char *value, size_t width)
 {
     char *escaped = da_escape_text(value);
     size_t length;
@@ -62,9 +32,9 @@ static void put_column(struct writer *writer, const char *value, size_t width)
         return;
     }
     length = display_length(escaped);
-    put(writer, "%s", escaped);
+    da_put(writer, "%s", escaped);
     for (; length < width; length++)
-        put(writer, " ");
+        da_put(writer, " ");
     free(escaped);
 }
 
@@ -393,29 +363,29 @@ static const char *const delegation_attribute = "msDS-AllowedToDelegateTo";
 
 /* Writes the originating DC of a stamp: its name, or its invocationId when
  * no DC in the topology has that invocationId. */
-static void put_origin(struct writer *writer, const struct da_verify_stamp *stamp)
+static void put_origin(struct da_writer *writer, const struct da_verify_stamp *stamp)
 {
     if (stamp->originating_dc != NULL) {
-        put_value(writer, stamp->originating_dc);
+        da_put_text(writer, stamp->originating_dc);
         return;
     }
-    put(writer, "invocationId ");
-    put_value(writer, stamp->originating_invocation_id);
+    da_put(writer, "invocationId ");
+    da_put_text(writer, stamp->originating_invocation_id);
 }
 
-static void put_stamp(struct writer *writer, const char *attribute,
+static void put_stamp(struct da_writer *writer, const char *attribute,
                       const struct da_verify_stamp *stamp)
 {
     if (!stamp->known) {
-        put(writer, "no metadata for %s", attribute);
+        da_put(writer, "no metadata for %s", attribute);
         return;
     }
-    put(writer, "%s version %" PRIu32 ", written ", attribute, stamp->version);
-    put_value(writer, stamp->originating_time);
-    put(writer, " at ");
+    da_put(writer, "%s version %" PRIu32 ", written ", attribute, stamp->version);
+    da_put_text(writer, stamp->originating_time);
+    da_put(writer, " at ");
     put_origin(writer, stamp);
-    put(writer, ", originating USN %" PRIu64 ", local USN %" PRIu64, stamp->originating_usn,
-        stamp->local_usn);
+    da_put(writer, ", originating USN %" PRIu64 ", local USN %" PRIu64, stamp->originating_usn,
+           stamp->local_usn);
 }
 
 static size_t dc_name_width(const struct da_verify_result *result)
@@ -431,25 +401,25 @@ static size_t dc_name_width(const struct da_verify_result *result)
     return width;
 }
 
-static void write_header(struct writer *writer, const struct da_verify_result *result)
+static void write_header(struct da_writer *writer, const struct da_verify_result *result)
 {
     char *verdict = da_verify_verdict_line(result);
 
     if (verdict == NULL)
         writer->failed = true;
-    put_value(writer, verdict);
+    da_put_text(writer, verdict);
     free(verdict);
-    put(writer, "\nBase DN: ");
-    put_value(writer, result->base_dn);
-    put(writer, "\nVerified: ");
-    put_value(writer, result->selection);
-    put(writer, "\nTime: ");
-    put_value(writer, result->time);
-    put(writer, " (UTC), %u round%s, waited %.1f s\n", result->rounds,
-        result->rounds == 1 ? "" : "s", result->waited_seconds);
+    da_put(writer, "\nBase DN: ");
+    da_put_text(writer, result->base_dn);
+    da_put(writer, "\nVerified: ");
+    da_put_text(writer, result->selection);
+    da_put(writer, "\nTime: ");
+    da_put_text(writer, result->time);
+    da_put(writer, " (UTC), %u round%s, waited %.1f s\n", result->rounds,
+           result->rounds == 1 ? "" : "s", result->waited_seconds);
 }
 
-static void write_dcs(struct writer *writer, const struct da_verify_result *result)
+static void write_dcs(struct da_writer *writer, const struct da_verify_result *result)
 {
     size_t name_width = dc_name_width(result);
     size_t host_width = 0;
@@ -461,149 +431,151 @@ static void write_dcs(struct writer *writer, const struct da_verify_result *resu
             host_width = length;
     }
 
-    put(writer, "\nDomain controllers (%zu):\n", result->dc_count);
+    da_put(writer, "\nDomain controllers (%zu):\n", result->dc_count);
     for (size_t j = 0; j < result->dc_count; j++) {
         const struct da_verify_dc *dc = &result->dcs[j];
 
-        put(writer, "  ");
+        da_put(writer, "  ");
         put_column(writer, dc->name, name_width);
-        put(writer, "  ");
+        da_put(writer, "  ");
         put_column(writer, dc->host, host_width);
         /* A DC known only by its --dc host name, never read, has no known
          * role. */
-        put(writer, "  %s  ", dc->read_only                                   ? "read-only"
-                              : !dc->reachable && dc->invocation_id == NULL ? "unknown  "
-                                                                            : "writable ");
+        da_put(writer, "  %s  ",
+               dc->read_only                                 ? "read-only"
+               : !dc->reachable && dc->invocation_id == NULL ? "unknown  "
+                                                             : "writable ");
         if (dc->reachable) {
-            put(writer, "answered in %.1f s\n", dc->seconds);
+            da_put(writer, "answered in %.1f s\n", dc->seconds);
         } else {
-            put(writer, "UNVERIFIED: ");
-            put_value(writer, dc->problem != NULL ? dc->problem : "no reason recorded");
-            put(writer, "\n");
+            da_put(writer, "UNVERIFIED: ");
+            da_put_text(writer, dc->problem != NULL ? dc->problem : "no reason recorded");
+            da_put(writer, "\n");
         }
     }
 }
 
-static void write_cell(struct writer *writer, const struct da_verify_cell *cell)
+static void write_cell(struct da_writer *writer, const struct da_verify_cell *cell)
 {
     if (cell->state == DA_VERIFY_UNVERIFIED) {
-        put(writer, "not read");
+        da_put(writer, "not read");
         return;
     }
     if (!cell->found) {
-        put(writer, "no such object on this domain controller");
+        da_put(writer, "no such object on this domain controller");
         return;
     }
     put_stamp(writer, delegation_attribute, &cell->delegation);
     if (cell->behind) {
-        put(writer, "; ");
+        da_put(writer, "; ");
         put_stamp(writer, "userAccountControl", &cell->uac);
     }
     if (cell->krbtgt_targets.count > 0) {
-        put(writer, "; still lists");
+        da_put(writer, "; still lists");
         for (size_t k = 0; k < cell->krbtgt_targets.count; k++) {
-            put(writer, k == 0 ? " " : ", ");
-            put_value(writer, cell->krbtgt_targets.items[k]);
+            da_put(writer, k == 0 ? " " : ", ");
+            da_put_text(writer, cell->krbtgt_targets.items[k]);
         }
     }
     if (cell->protocol_transition_left_on)
-        put(writer, "; protocol transition still on");
+        da_put(writer, "; protocol transition still on");
 }
 
-static void write_accounts(struct writer *writer, const struct da_verify_result *result)
+static void write_accounts(struct da_writer *writer, const struct da_verify_result *result)
 {
     size_t name_width = dc_name_width(result);
 
-    put(writer, "\nAccounts (%zu):\n", result->account_count);
+    da_put(writer, "\nAccounts (%zu):\n", result->account_count);
     if (result->account_count == 0)
-        put(writer, "  None.\n");
+        da_put(writer, "  None.\n");
     for (size_t i = 0; i < result->account_count; i++) {
         const struct da_verify_account *account = &result->accounts[i];
 
-        put(writer, "  ");
-        put_value(writer, account->sam_account_name);
-        put(writer, "  ");
-        put_value(writer, account->dn);
-        put(writer, "\n");
+        da_put(writer, "  ");
+        da_put_text(writer, account->sam_account_name);
+        da_put(writer, "  ");
+        da_put_text(writer, account->dn);
+        da_put(writer, "\n");
         if (account->finding_time != NULL) {
-            put(writer, "    finding time ");
-            put_value(writer, account->finding_time);
-            put(writer, "\n");
+            da_put(writer, "    finding time ");
+            da_put_text(writer, account->finding_time);
+            da_put(writer, "\n");
         }
         for (size_t j = 0; j < result->dc_count; j++) {
             const struct da_verify_cell *cell = &account->cells[j];
 
-            put(writer, "    ");
+            da_put(writer, "    ");
             put_column(writer, result->dcs[j].name, name_width);
-            put(writer, "  %-13s  ", da_verify_state_name(cell->state));
+            da_put(writer, "  %-13s  ", da_verify_state_name(cell->state));
             write_cell(writer, cell);
-            put(writer, "\n");
+            da_put(writer, "\n");
         }
     }
 }
 
-static void write_password(struct writer *writer, const struct da_verify_result *result,
+static void write_password(struct da_writer *writer, const struct da_verify_result *result,
                            const struct da_verify_dc *dc)
 {
     const struct da_verify_krbtgt *krbtgt = &dc->krbtgt;
 
     if (!dc->reachable || !krbtgt->read) {
-        put(writer, "not read%s", dc->reachable ? "" : ": the domain controller could not be read");
+        da_put(writer, "not read%s",
+               dc->reachable ? "" : ": the domain controller could not be read");
         return;
     }
     if (krbtgt->password.known)
-        put(writer, "password version %" PRIu32 ", ", krbtgt->password.version);
+        da_put(writer, "password version %" PRIu32 ", ", krbtgt->password.version);
     else
-        put(writer, "no metadata for the password, ");
+        da_put(writer, "no metadata for the password, ");
     if (krbtgt->password_last_set != NULL) {
-        put(writer, "last set ");
-        put_value(writer, krbtgt->password_last_set);
+        da_put(writer, "last set ");
+        da_put_text(writer, krbtgt->password_last_set);
     } else {
-        put(writer, "never set");
+        da_put(writer, "never set");
     }
     if (krbtgt->password.known) {
-        put(writer, " at ");
+        da_put(writer, " at ");
         put_origin(writer, &krbtgt->password);
     }
     switch (da_verify_krbtgt_reset_order(result, dc)) {
     case DA_RESET_AFTER_FINDING:
-        put(writer, "; set after the newest finding");
+        da_put(writer, "; set after the newest finding");
         break;
     case DA_RESET_BEFORE_FINDING:
-        put(writer, "; set before the newest finding");
+        da_put(writer, "; set before the newest finding");
         break;
     case DA_RESET_NOT_COMPARED:
         break;
     }
 }
 
-static void write_krbtgt(struct writer *writer, const struct da_verify_result *result)
+static void write_krbtgt(struct da_writer *writer, const struct da_verify_result *result)
 {
     const char *finding_time = da_verify_newest_finding_time(result);
     size_t name_width = dc_name_width(result);
 
-    put(writer, "\nkrbtgt password:\n");
-    put(writer, "  Newest finding time: ");
+    da_put(writer, "\nkrbtgt password:\n");
+    da_put(writer, "  Newest finding time: ");
     if (finding_time != NULL)
-        put_value(writer, finding_time);
+        da_put_text(writer, finding_time);
     else
-        put(writer, "none recorded");
-    put(writer, "\n");
+        da_put(writer, "none recorded");
+    da_put(writer, "\n");
     for (size_t j = 0; j < result->dc_count; j++) {
-        put(writer, "  ");
+        da_put(writer, "  ");
         put_column(writer, result->dcs[j].name, name_width);
-        put(writer, "  ");
+        da_put(writer, "  ");
         write_password(writer, result, &result->dcs[j]);
-        put(writer, "\n");
+        da_put(writer, "\n");
     }
     if (result->krbtgt_converged)
-        put(writer, "  Every domain controller that answered holds the same krbtgt password.\n");
+        da_put(writer, "  Every domain controller that answered holds the same krbtgt password.\n");
     else if (krbtgt_unread(result) != NULL)
-        put(writer, "  A domain controller did not return the krbtgt account: check that the "
-                    "bind account can read it there.\n");
+        da_put(writer, "  A domain controller did not return the krbtgt account: check that the "
+                       "bind account can read it there.\n");
     else
-        put(writer, "  The domain controllers hold different krbtgt passwords: a reset has not "
-                    "replicated everywhere yet.\n");
+        da_put(writer, "  The domain controllers hold different krbtgt passwords: a reset has not "
+                       "replicated everywhere yet.\n");
 }
 
 /* The DC that holds the newest msDS-AllowedToDelegateTo write of an
@@ -635,7 +607,7 @@ static const char *command_name(const struct da_verify_dc *dc)
 
 /* Writes the commands that replicate the account's newest write to the
  * DC at dc_index, which is behind or lacks the object. */
-static void write_replication(struct writer *writer, const struct da_verify_result *result,
+static void write_replication(struct da_writer *writer, const struct da_verify_result *result,
                               size_t account_index, size_t dc_index)
 {
     const struct da_verify_account *account = &result->accounts[account_index];
@@ -644,40 +616,40 @@ static void write_replication(struct writer *writer, const struct da_verify_resu
 
     if (source == NULL)
         return;
-    put(writer, "  To force it from ");
-    put_value(writer, source->name);
-    put(writer, ", which holds the newest write of ");
-    put_value(writer, account_label(account));
-    put(writer, ", to ");
-    put_value(writer, target->name);
-    put(writer, ":\n    on Windows: repadmin /syncall ");
-    put_value(writer, command_name(source));
-    put(writer, " /AdeP\n    on Samba:   samba-tool drs replicate ");
-    put_value(writer, command_name(target));
-    put(writer, " ");
-    put_value(writer, command_name(source));
-    put(writer, " ");
-    put_value(writer, result->base_dn);
-    put(writer, "\n");
+    da_put(writer, "  To force it from ");
+    da_put_text(writer, source->name);
+    da_put(writer, ", which holds the newest write of ");
+    da_put_text(writer, account_label(account));
+    da_put(writer, ", to ");
+    da_put_text(writer, target->name);
+    da_put(writer, ":\n    on Windows: repadmin /syncall ");
+    da_put_text(writer, command_name(source));
+    da_put(writer, " /AdeP\n    on Samba:   samba-tool drs replicate ");
+    da_put_text(writer, command_name(target));
+    da_put(writer, " ");
+    da_put_text(writer, command_name(source));
+    da_put(writer, " ");
+    da_put_text(writer, result->base_dn);
+    da_put(writer, "\n");
 }
 
-static void write_unreachable_steps(struct writer *writer, const struct da_verify_result *result)
+static void write_unreachable_steps(struct da_writer *writer, const struct da_verify_result *result)
 {
     for (size_t j = 0; j < result->dc_count; j++) {
         const struct da_verify_dc *dc = &result->dcs[j];
 
         if (dc->reachable)
             continue;
-        put(writer, "  Check that ");
-        put_value(writer, dc->name);
-        put(writer, " (");
-        put_value(writer, dc->host);
-        put(writer, ") answers from here: its DNS name, the network path, the LDAP port and "
-                    "the credentials. Until it answers, it may still hold a krbtgt target.\n");
+        da_put(writer, "  Check that ");
+        da_put_text(writer, dc->name);
+        da_put(writer, " (");
+        da_put_text(writer, dc->host);
+        da_put(writer, ") answers from here: its DNS name, the network path, the LDAP port and "
+                       "the credentials. Until it answers, it may still hold a krbtgt target.\n");
     }
 }
 
-static void write_krbtgt_steps(struct writer *writer, const struct da_verify_result *result)
+static void write_krbtgt_steps(struct da_writer *writer, const struct da_verify_result *result)
 {
     const struct da_verify_dc *before = NULL;
 
@@ -686,62 +658,64 @@ static void write_krbtgt_steps(struct writer *writer, const struct da_verify_res
             before = &result->dcs[j];
     }
     if (before != NULL) {
-        put(writer, "  Reset the krbtgt password twice, letting replication complete in "
-                    "between: on ");
-        put_value(writer, before->name);
-        put(writer, " it was last set before the newest finding, so tickets obtained through "
-                    "the backdoor are still valid.\n");
+        da_put(writer, "  Reset the krbtgt password twice, letting replication complete in "
+                       "between: on ");
+        da_put_text(writer, before->name);
+        da_put(writer, " it was last set before the newest finding, so tickets obtained through "
+                       "the backdoor are still valid.\n");
     }
     if (!result->krbtgt_converged)
-        put(writer, "  Wait until the krbtgt password reset reaches every domain controller "
-                    "before the second reset, and run delegaudit verify again.\n");
+        da_put(writer, "  Wait until the krbtgt password reset reaches every domain controller "
+                       "before the second reset, and run delegaudit verify again.\n");
 }
 
-static void write_next_step(struct writer *writer, const struct da_verify_result *result)
+static void write_next_step(struct da_writer *writer, const struct da_verify_result *result)
 {
     size_t account = 0;
     size_t dc = 0;
 
-    put(writer, "\nNext step:\n");
+    da_put(writer, "\nNext step:\n");
     switch (result->verdict) {
     case DA_VERDICT_CONVERGED:
-        put(writer, "  Nothing is left to replicate for these accounts. Keep polling: a krbtgt "
-                    "target that comes back means that someone can still write it.\n");
+        da_put(writer, "  Nothing is left to replicate for these accounts. Keep polling: a krbtgt "
+                       "target that comes back means that someone can still write it.\n");
         break;
     case DA_VERDICT_BACKDOORED:
         if (find_state(result, DA_VERIFY_KRBTGT, &account, &dc) > 0 &&
             result->accounts[account].cells[dc].behind) {
-            put(writer, "  ");
-            put_value(writer, result->dcs[dc].name);
-            put(writer, " has not received the newest write yet. Wait for replication and run "
-                        "delegaudit verify again with --wait 10m, or force replication.\n");
+            da_put(writer, "  ");
+            da_put_text(writer, result->dcs[dc].name);
+            da_put(writer, " has not received the newest write yet. Wait for replication and run "
+                           "delegaudit verify again with --wait 10m, or force replication.\n");
             write_replication(writer, result, account, dc);
         } else {
-            put(writer, "  The newest write still lists a krbtgt target: remove it (delegaudit "
-                        "report prints the LDIF and the PowerShell command), then run delegaudit "
-                        "verify again. If it was removed before, someone wrote it back: find out "
-                        "who before anything else.\n");
+            da_put(writer,
+                   "  The newest write still lists a krbtgt target: remove it (delegaudit "
+                   "report prints the LDIF and the PowerShell command), then run delegaudit "
+                   "verify again. If it was removed before, someone wrote it back: find out "
+                   "who before anything else.\n");
         }
         break;
     case DA_VERDICT_INCOMPLETE:
         if (find_left_on(result, &account, &dc) > 0) {
-            put(writer, "  Turn protocol transition off for ");
-            put_value(writer, account_label(&result->accounts[account]));
-            put(writer, ": clear TRUSTED_TO_AUTH_FOR_DELEGATION (0x1000000) in "
-                        "userAccountControl, then run delegaudit verify again.\n");
+            da_put(writer, "  Turn protocol transition off for ");
+            da_put_text(writer, account_label(&result->accounts[account]));
+            da_put(writer, ": clear TRUSTED_TO_AUTH_FOR_DELEGATION (0x1000000) in "
+                           "userAccountControl, then run delegaudit verify again.\n");
         }
         break;
     case DA_VERDICT_NOT_CONVERGED:
-        put(writer, "  Wait for replication and run delegaudit verify again with --wait 10m, or "
-                    "force replication.\n");
+        da_put(writer, "  Wait for replication and run delegaudit verify again with --wait 10m, or "
+                       "force replication.\n");
         if (find_state(result, DA_VERIFY_BEHIND, &account, &dc) > 0 ||
             find_state(result, DA_VERIFY_ABSENT, &account, &dc) > 0)
             write_replication(writer, result, account, dc);
         break;
     case DA_VERDICT_UNVERIFIED:
         if (find_unreachable(result, &dc) == 0)
-            put(writer, "  Run delegaudit verify again: a domain controller answered but did not "
-                        "return every account.\n");
+            da_put(writer,
+                   "  Run delegaudit verify again: a domain controller answered but did not "
+                   "return every account.\n");
         break;
     }
     write_unreachable_steps(writer, result);
@@ -750,7 +724,7 @@ static void write_next_step(struct writer *writer, const struct da_verify_result
 
 int da_verify_write_text(FILE *out, const struct da_verify_result *result)
 {
-    struct writer writer = {out, false};
+    struct da_writer writer = {out, false};
 
     write_header(&writer, result);
     write_dcs(&writer, result);
@@ -767,55 +741,55 @@ int da_verify_write_text(FILE *out, const struct da_verify_result *result)
 
 int da_verify_write_text_section(FILE *out, const struct da_verify_result *result, const char *path)
 {
-    struct writer writer = {out, false};
+    struct da_writer writer = {out, false};
     char *verdict = da_verify_verdict_line(result);
     size_t name_width = dc_name_width(result);
 
-    put(&writer, "\nVerification across domain controllers\n");
+    da_put(&writer, "\nVerification across domain controllers\n");
     if (path != NULL) {
-        put(&writer, "  Results: ");
-        put_value(&writer, path);
-        put(&writer, "\n");
+        da_put(&writer, "  Results: ");
+        da_put_text(&writer, path);
+        da_put(&writer, "\n");
     }
     if (verdict == NULL)
         writer.failed = true;
-    put(&writer, "  ");
-    put_value(&writer, verdict);
+    da_put(&writer, "  ");
+    da_put_text(&writer, verdict);
     free(verdict);
-    put(&writer, "\n  Verified at ");
-    put_value(&writer, result->time);
-    put(&writer, " (UTC) on %zu domain controller%s, base ", result->dc_count,
-        result->dc_count == 1 ? "" : "s");
-    put_value(&writer, result->base_dn);
-    put(&writer, "\n");
+    da_put(&writer, "\n  Verified at ");
+    da_put_text(&writer, result->time);
+    da_put(&writer, " (UTC) on %zu domain controller%s, base ", result->dc_count,
+           result->dc_count == 1 ? "" : "s");
+    da_put_text(&writer, result->base_dn);
+    da_put(&writer, "\n");
 
     for (size_t i = 0; i < result->account_count; i++) {
         const struct da_verify_account *account = &result->accounts[i];
 
-        put(&writer, "  ");
-        put_value(&writer, account->sam_account_name);
-        put(&writer, " (");
-        put_value(&writer, account->dn);
-        put(&writer, "):\n");
+        da_put(&writer, "  ");
+        da_put_text(&writer, account->sam_account_name);
+        da_put(&writer, " (");
+        da_put_text(&writer, account->dn);
+        da_put(&writer, "):\n");
         for (size_t j = 0; j < result->dc_count; j++) {
             const struct da_verify_cell *cell = &account->cells[j];
 
-            put(&writer, "    ");
+            da_put(&writer, "    ");
             put_column(&writer, result->dcs[j].name, name_width);
-            put(&writer, "  %s", da_verify_state_name(cell->state));
+            da_put(&writer, "  %s", da_verify_state_name(cell->state));
             if (cell->protocol_transition_left_on)
-                put(&writer, ", protocol transition still on");
-            put(&writer, "\n");
+                da_put(&writer, ", protocol transition still on");
+            da_put(&writer, "\n");
         }
     }
 
-    put(&writer, "  krbtgt password:\n");
+    da_put(&writer, "  krbtgt password:\n");
     for (size_t j = 0; j < result->dc_count; j++) {
-        put(&writer, "    ");
+        da_put(&writer, "    ");
         put_column(&writer, result->dcs[j].name, name_width);
-        put(&writer, "  ");
+        da_put(&writer, "  ");
         write_password(&writer, result, &result->dcs[j]);
-        put(&writer, "\n");
+        da_put(&writer, "\n");
     }
 
     if (fflush(out) != 0 || ferror(out))
