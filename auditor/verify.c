@@ -265,7 +265,7 @@ void da_verify_evaluate(struct da_verify_result *result)
 
         if (!result->dcs[j].reachable)
             continue;
-        /* A DC that answered without the krbtgt account leaves the
+        /* A DC that was read without the krbtgt account leaves the
          * password unverified there. */
         if (!krbtgt->read) {
             krbtgt_unread = true;
@@ -292,8 +292,8 @@ void da_verify_evaluate(struct da_verify_result *result)
         result->verdict = DA_VERDICT_CONVERGED;
 }
 
-/* How urgent an account is for the reader: a krbtgt target first, those
- * whose finding had protocol transition on before the others. */
+/* The urgency rank of an account, 0 the most urgent: a krbtgt target
+ * first, those whose finding had protocol transition on before the others. */
 static int account_rank(const struct da_verify_account *account, size_t dc_count)
 {
     int rank = 5;

@@ -77,7 +77,7 @@ struct da_verify_cell {
 /* One account in question, with a cell per DC in the order of the DCs. */
 struct da_verify_account {
     char *guid;
-    char *dn;               /* as the newest DC holds it, or as selected */
+    char *dn;               /* as the DC with the newest write stores it, or as selected */
     char *sam_account_name; /* NULL when unknown */
     char *sid;              /* NULL when unknown */
     /* From the finding that put the account in question: protocol
@@ -87,7 +87,7 @@ struct da_verify_account {
     struct da_verify_cell *cells;
 };
 
-/* The domain's krbtgt account as one DC holds it. */
+/* The domain's krbtgt account as one DC stores it. */
 struct da_verify_krbtgt {
     bool read;
     char *password_last_set;             /* pwdLastSet in UTC; NULL if never */
@@ -106,8 +106,8 @@ struct da_verify_dc {
 };
 
 enum da_verify_verdict {
-    DA_VERDICT_CONVERGED,     /* every DC answered, same newest metadata, clean */
-    DA_VERDICT_BACKDOORED,    /* some DC still holds a krbtgt target */
+    DA_VERDICT_CONVERGED,     /* every DC was read, same newest metadata, clean */
+    DA_VERDICT_BACKDOORED,    /* some DC still lists a krbtgt target */
     DA_VERDICT_INCOMPLETE,    /* no krbtgt target, but protocol transition is
                                  still on where the remediation turns it off */
     DA_VERDICT_NOT_CONVERGED, /* clean where read, but some DC is behind */
@@ -146,10 +146,10 @@ void da_verify_result_clear(struct da_verify_result *result);
  * transition left on, unreachable DCs. Idempotent. */
 void da_verify_evaluate(struct da_verify_result *result);
 
-/* Orders the accounts for the reader, after da_verify_evaluate: krbtgt
- * targets first (those with protocol transition on the finding before the
- * others), then protocol transition left on, behind or absent, unverified,
- * and clean ones; by sAMAccountName within each. */
+/* Orders the accounts worst first, after da_verify_evaluate. krbtgt
+ * targets come first, those whose finding had protocol transition on
+ * before the others. Then come protocol transition left on, behind or
+ * absent, unverified, and clean, by sAMAccountName within each. */
 void da_verify_sort_accounts(struct da_verify_result *result);
 
 /* Exit status for a verdict: 0 converged, 1 backdoored, incomplete or not

@@ -36,7 +36,7 @@ struct selected {
     char *finding_time;
 };
 
-/* What a run reads before its rounds: the domain, its DCs and the
+/* The facts a run reads before its rounds: the domain, its DCs and the
  * accounts in question. Read-only while the DC jobs run. */
 struct run {
     const struct da_verify_options *options;
@@ -82,8 +82,8 @@ struct dc_job {
     struct da_snapshot *krbtgts;
     struct da_dc_object krbtgt;
     bool krbtgt_read;
-    /* JOB_READ: what the DC itself says of the domain, so that a job needs
-     * nothing from the listing of the DCs and can start before it. */
+    /* JOB_READ: the domain as the DC itself reports it, so that a job
+     * needs nothing from the listing of the DCs and can start before it. */
     char *base;
     char *schema_nc;
     char *domain_sid;
@@ -439,7 +439,7 @@ static int copy_dc(struct da_topology_dc *dest, const struct da_topology_dc *src
 }
 
 /* Lists the DCs to read: --dc hosts, named through the topology where it
- * knows them, or every DC that holds the domain. */
+ * lists them, or every DC that has a copy of the domain. */
 static int choose_dcs(struct run *run, struct da_error *err)
 {
     const struct da_verify_options *options = run->options;
@@ -629,20 +629,20 @@ static int add_selected(struct run *run, const char *guid, const char *dn, const
  * keeps its names, and protocol transition counts when any had it on. */
 static void sort_selected(struct run *run)
 {
-    size_t kept = 0;
+    size_t unique = 0;
 
     if (run->selected_count > 1)
         qsort(run->selected, run->selected_count, sizeof(*run->selected), compare_selected);
     for (size_t i = 0; i < run->selected_count; i++) {
-        if (kept > 0 && strcmp(run->selected[kept - 1].guid, run->selected[i].guid) == 0) {
-            run->selected[kept - 1].protocol_transition_on |=
+        if (unique > 0 && strcmp(run->selected[unique - 1].guid, run->selected[i].guid) == 0) {
+            run->selected[unique - 1].protocol_transition_on |=
                 run->selected[i].protocol_transition_on;
             selected_clear(&run->selected[i]);
             continue;
         }
-        run->selected[kept++] = run->selected[i];
+        run->selected[unique++] = run->selected[i];
     }
-    run->selected_count = kept;
+    run->selected_count = unique;
 }
 
 /* Converts an AD GeneralizedTime ("20261204195100.0Z") to ISO 8601. */

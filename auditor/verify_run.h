@@ -52,7 +52,7 @@ int da_verify_run(const struct da_verify_options *options, struct da_verify_resu
                   struct da_error *err);
 
 /* Parses a duration: seconds, or a number with s, m or h ("90", "30s",
- * "10m", "1h"). Returns -1 when text is none or over a week. */
+ * "10m", "1h"). Returns -1 when text is invalid or over a week. */
 int da_verify_parse_duration(const char *text, double *seconds);
 
 #endif

@@ -27,7 +27,7 @@ struct da_dc_attids {
 int da_dc_read_attids(struct da_conn *conn, const char *schema_nc, struct da_dc_attids *attids,
                       struct da_error *err);
 
-/* One object as one DC holds it. */
+/* One object as one DC stores it. */
 struct da_dc_object {
     char *guid;
     char *dn;

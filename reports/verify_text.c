@@ -212,7 +212,7 @@ static size_t find_left_on(const struct da_verify_result *result, size_t *accoun
     return found;
 }
 
-/* The first DC that did not answer, and how many did not. */
+/* The first DC that could not be read, and how many could not. */
 static size_t find_unreachable(const struct da_verify_result *result, size_t *dc_index)
 {
     size_t found = 0;
@@ -227,7 +227,7 @@ static size_t find_unreachable(const struct da_verify_result *result, size_t *dc
     return found;
 }
 
-/* The first DC that answered without the krbtgt account, or NULL. */
+/* The first DC that was read without the krbtgt account, or NULL. */
 static const struct da_verify_dc *krbtgt_unread(const struct da_verify_result *result)
 {
     for (size_t j = 0; j < result->dc_count; j++) {

@@ -10,7 +10,7 @@ dc2_dir=${DC2_DIR:-$repo/tests/lab/run/dc2}
 marker=$dc2_dir/integration-domain
 
 source "$dc1_dir/lab.env"
-# The domain SID tells whether DC2 belongs to this provision of DC1.
+# The domain SID shows whether DC2 belongs to this provision of DC1.
 domain_id=$(LDAPTLS_CACERT=$LAB_CA_FILE ldapsearch -LLL -o ldif-wrap=no -H "$LAB_URI_LDAPS" -x -D "$LAB_ADMIN_DN" \
     -y "$LAB_PASSWORD_FILE" -b "$LAB_BASE_DN" -s base objectSid | sed -n 's/^objectSid:: //p')
 [[ -n $domain_id ]] || { echo "setup_dc2.sh: cannot read the domain SID from DC1" >&2; exit 1; }

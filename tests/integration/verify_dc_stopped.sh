@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # verify with DC2 stopped: DC2 is unverified, never clean, and the exit
-# status says so; with DC1, the DC that lists the others, stopped instead,
+# status shows it; with DC1, the DC that lists the others, stopped instead,
 # verify cannot list the DCs and fails.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dc2.sh"

@@ -265,7 +265,7 @@ write_ca_bundle() {
 
 # Pulls the domain partition from DC1 once, which checks the DRS path from
 # DC2 to DC1 end to end.
-# Right after a re-join, DC2 can answer WERR_FILE_NOT_FOUND for some seconds,
+# Right after a re-join, DC2 can return WERR_FILE_NOT_FOUND for some seconds,
 # until it has set up its link to DC1, so the pull is tried for 30 s.
 check_replication() {
     local output attempt

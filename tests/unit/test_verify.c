@@ -1,6 +1,6 @@
-/* The verify verdict: stamps ordered as AD resolves conflicts, the state of
- * each account on each DC, and the verdict over them, on results built
- * here; plus the duration and filter helpers of the verify command. */
+/* The verify verdict, on results built here: stamps ordered as AD resolves
+ * conflicts, the state of each account on each DC, and the verdict over
+ * them. Also the duration and filter helpers of the verify command. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,7 +30,7 @@ static void set_stamp(struct da_verify_stamp *stamp, uint32_t version, const cha
 #define DC1_ID "11111111-1111-1111-1111-111111111111"
 #define DC2_ID "22222222-2222-2222-2222-222222222222"
 
-/* Two DCs that answered, one account on both, clean and converged. */
+/* Two DCs that were read, one account on both, clean and converged. */
 static void make_result(struct da_verify_result *result, size_t dc_count)
 {
     assert_int_equal(da_verify_result_init(result, dc_count, 1), 0);
@@ -143,7 +143,7 @@ static void unreachable_dc_is_unverified_not_clean(void **state)
     da_verify_result_clear(&result);
 }
 
-/* A backdoor on a DC that answered outranks a DC that did not. */
+/* A backdoor on a DC that was read outranks a DC that could not be read. */
 static void backdoor_outranks_unverified(void **state)
 {
     struct da_verify_result result;

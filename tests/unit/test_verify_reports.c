@@ -80,7 +80,7 @@ static void set_account(struct da_verify_account *account, const char *guid, con
     account->remediation_turns_off_protocol_transition = turns_off;
 }
 
-/* A cell read from a DC that holds the object, with delegation metadata
+/* A cell read from a DC that has the object, with delegation metadata
  * of the given version and UAC metadata of version 1. */
 static void set_cell(struct da_verify_cell *cell, uint32_t uac, const char *target,
                      uint32_t version)
@@ -97,7 +97,7 @@ static void set_cell(struct da_verify_cell *cell, uint32_t uac, const char *targ
     set_stamp(&cell->uac, 1, "2026-01-01T00:00:00Z", ID_GONE, NULL, 100);
 }
 
-/* The backdoored result: DC2 still holds the krbtgt target that DC1
+/* The backdoored result: DC2 still lists the krbtgt target that DC1
  * removed, DC2 is behind for svc-lag, DC2 lacks the new account, and DC3
  * did not answer. */
 static struct da_verify_result *build_result(void)
@@ -270,7 +270,7 @@ static void text_shows_krbtgt_and_next_step(void **state)
     assert_non_null(strstr(text, "  Every domain controller that answered holds the same "
                                  "krbtgt password.\n"));
 
-    /* DC2 holds an older write: replication, from DC1 to DC2. */
+    /* DC2 has an older write: replication, from DC1 to DC2. */
     assert_non_null(strstr(text, "\nNext step:\n  DC2 has not received the newest write yet."));
     assert_non_null(strstr(text, "on Windows: repadmin /syncall dc1.contoso.test /AdeP\n"));
     assert_non_null(strstr(text, "on Samba:   samba-tool drs replicate dc2.contoso.test "
@@ -346,7 +346,7 @@ static void verdict_line_for_each_verdict(void **state)
     assert_int_equal(da_verify_exit_status(result), 5);
     free(line);
 
-    /* Converged: DC3 answers with the same data. */
+    /* Converged: DC3 is read with the same data. */
     result->dcs[DC3].reachable = true;
     free(result->dcs[DC3].problem);
     result->dcs[DC3].problem = NULL;
